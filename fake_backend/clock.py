@@ -1,0 +1,69 @@
+"""The one clock. Everything time-based reads API time from here, never from `time` directly.
+
+API time is seconds since the Unix epoch as the fake's world sees it. A `VirtualClock` only
+moves when a test advances it; a `ScaledClock` runs real time sped up by a factor, so a 90 s
+render finishes in 1.5 s of wall time at the default speed of 60.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+# 2026-01-01T00:00:00Z: a fixed start so virtual runs are reproducible.
+DEFAULT_EPOCH = 1_767_225_600.0
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """API time in seconds since the epoch."""
+        ...
+
+
+class VirtualClock:
+    """A clock that stands still until told to move."""
+
+    def __init__(self, start: float = DEFAULT_EPOCH) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("a clock cannot go backwards")
+        self._now += seconds
+        return self._now
+
+    def set(self, when: float) -> None:
+        if when < self._now:
+            raise ValueError("a clock cannot go backwards")
+        self._now = when
+
+
+class ScaledClock:
+    """Real time, scaled: `speed` API seconds pass per wall-clock second."""
+
+    def __init__(self, speed: float = 60.0, start: float | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self._start_api = time.time() if start is None else start
+        self._start_wall = time.monotonic()
+        self._offset = 0.0
+
+    def now(self) -> float:
+        elapsed = time.monotonic() - self._start_wall
+        return self._start_api + elapsed * self.speed + self._offset
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("a clock cannot go backwards")
+        self._offset += seconds
+        return self.now()
+
+
+def isoformat(when: float) -> str:
+    """API time as an ISO 8601 UTC string, e.g. `2026-01-08T00:00:00Z`."""
+    return datetime.fromtimestamp(when, tz=UTC).isoformat().replace("+00:00", "Z")
