@@ -1,0 +1,77 @@
+"""`nemo-fake`: serve the fake, and make sample media to upload to it."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import click
+
+from fake_backend import media
+from fake_backend.clock import ScaledClock
+from fake_backend.config import FakeConfig
+from fake_backend.domain.backend import NemoBackend
+from fake_backend.http.app import create_app
+
+
+@click.group()
+@click.version_option(package_name="nemo-fake")
+def main() -> None:
+    """An offline fake of the NemoVideo cloud video API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8787, show_default=True, type=int, help="Port (0: any free).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids and chance.")
+@click.option(
+    "--speed",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="API seconds per wall-clock second (1 = the documented durations).",
+)
+@click.option(
+    "--poll-shape",
+    type=click.Choice(["current", "reference", "early"]),
+    default="current",
+    show_default=True,
+    help="Body shape of render polls: vendor SKILL.md, api-reference.md, or early SKILL.md.",
+)
+def serve(host: str, port: int, seed: int, speed: float, poll_shape: str) -> None:
+    """Serve the fake API until interrupted."""
+    import uvicorn
+
+    config = FakeConfig(seed=seed, poll_shape=poll_shape)  # type: ignore[arg-type]
+    backend = NemoBackend(config=config, clock=ScaledClock(speed))
+    app = create_app(backend)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+
+    class Announce(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
+            url = f"http://{host}:{bound}"
+            click.echo(
+                f"nemo-fake serving the NemoVideo API at {url} (seed {seed}, speed {speed}x)"
+            )
+            click.echo("Point a client at it with:")
+            click.echo(f"  export NEMO_API_URL={url}")
+
+    server = Announce(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    try:
+        server.run()
+    finally:
+        backend.close()
+
+
+@main.command("sample-video")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--duration", default=10.0, show_default=True, type=float, help="Seconds.")
+@click.option("--width", default=1280, show_default=True, type=int)
+@click.option("--height", default=720, show_default=True, type=int)
+def sample_video(dest: Path, duration: float, width: int, height: int) -> None:
+    """Write a small real MP4 to DEST, for trying uploads."""
+    media.make_sample_video(dest, duration_s=duration, width=width, height=height)
+    click.echo(f"wrote {dest} ({dest.stat().st_size} bytes, {duration:g}s, {width}x{height})")

@@ -1,0 +1,1 @@
+"""Thin HTTP handlers: parse, call the backend, wrap in the envelope."""
