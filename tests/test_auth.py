@@ -1,0 +1,165 @@
+"""Contract: anonymous tokens, bearer auth and claim tokens (api-facts.md, "Endpoints")."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from fake_backend import FakeConfig, NemoBackend, VirtualClock
+from fake_backend.config import DAY
+from tests.support import ATTRIBUTION, Api, error_code
+
+
+async def test_anonymous_token_without_x_client_id_is_http_400(api: Api) -> None:
+    response = await api.http.post("/api/auth/anonymous-token")
+    assert response.status_code == 400
+    assert error_code(response) == 400
+    assert "X-Client-Id" in response.json()["message"]
+
+
+async def test_anonymous_token_gives_nmv_usr_token_anon_user_expiry_and_100_credits(
+    api: Api, clock: VirtualClock
+) -> None:
+    response = await api.http.post(
+        "/api/auth/anonymous-token", headers={"X-Client-Id": "6f1c2c1e-4b1e-4c55-9d0e-1b2a3c4d5e6f"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["code"] == 0
+    data = body["data"]
+    assert re.fullmatch(r"nmv_usr_[0-9a-f]{32}", data["token"])
+    assert data["user_id"].startswith("anon_")
+    assert data["credits"] == 100
+    expires = datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00"))
+    assert expires.timestamp() == clock.now() + 7 * DAY
+    assert set(data["scopes"]) == {"read", "write", "upload"}
+
+
+async def test_new_token_starts_with_100_available_credits(api: Api) -> None:
+    user = await api.new_user(with_session=False)
+    response = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    assert response.json() == {"code": 0, "data": {"available": 100, "frozen": 0, "total": 100}}
+
+
+async def test_token_expires_after_7_days_with_1001(api: Api, clock: VirtualClock) -> None:
+    user = await api.new_user(with_session=False)
+    clock.advance(7 * DAY - 1)
+    ok = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    assert ok.status_code == 200
+    clock.advance(1)
+    expired = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    assert expired.status_code == 401
+    assert error_code(expired) == 1001
+    assert "expired" in expired.json()["message"].lower()
+
+
+async def test_one_token_per_client_id_per_7_days_is_http_429_retry_in_30s(
+    api: Api, clock: VirtualClock
+) -> None:
+    headers = {"X-Client-Id": "same-client"}
+    first = await api.http.post("/api/auth/anonymous-token", headers=headers)
+    assert first.status_code == 200
+    again = await api.http.post("/api/auth/anonymous-token", headers=headers)
+    assert again.status_code == 429
+    assert error_code(again) == 429
+    assert again.headers["retry-after"] == "30"
+    clock.advance(7 * DAY)
+    renewed = await api.http.post("/api/auth/anonymous-token", headers=headers)
+    assert renewed.status_code == 200
+    # Re-auth with the same client id is the same anonymous user, with a new token.
+    assert renewed.json()["data"]["user_id"] == first.json()["data"]["user_id"]
+    assert renewed.json()["data"]["token"] != first.json()["data"]["token"]
+
+
+async def test_at_most_10_tokens_per_client_address_per_7_days(
+    api: Api, clock: VirtualClock
+) -> None:
+    for n in range(10):
+        response = await api.http.post(
+            "/api/auth/anonymous-token", headers={"X-Client-Id": f"client-{n}"}
+        )
+        assert response.status_code == 200
+    eleventh = await api.http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c-11"})
+    assert eleventh.status_code == 429
+    assert "per address" in eleventh.json()["message"]
+    clock.advance(7 * DAY)
+    later = await api.http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c-11"})
+    assert later.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Basic abc", "Bearer nmv_usr_00000000000000000000000000000000"],
+    ids=["missing", "empty", "no-credentials", "not-bearer", "unknown"],
+)
+async def test_bad_bearer_is_1001(api: Api, authorization: str | None) -> None:
+    headers = dict(ATTRIBUTION)
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    response = await api.http.get("/api/credits/balance/simple", headers=headers)
+    assert response.status_code == 401
+    assert error_code(response) == 1001
+
+
+async def test_revoked_token_is_1001(api: Api, backend: NemoBackend) -> None:
+    user = await api.new_user(with_session=False)
+    backend.accounts.revoke(user.token)
+    response = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    assert error_code(response) == 1001
+    assert "revoked" in response.json()["message"]
+
+
+async def test_claim_token_is_clm_with_7_day_expiry_and_has_no_api_access(api: Api) -> None:
+    user = await api.new_user()
+    response = await api.http.post(
+        "/api/auth/claim-token",
+        headers=user.headers,
+        json={"task_id": user.task_id, "session_id": user.session_id},
+    )
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert re.fullmatch(r"clm_[0-9a-f]{32}", data["claim_token"])
+    assert data["expires_in"] == 604800
+    as_bearer = await api.http.get(
+        "/api/credits/balance/simple",
+        headers={**ATTRIBUTION, "Authorization": f"Bearer {data['claim_token']}"},
+    )
+    assert error_code(as_bearer) == 1001
+    assert "claim token" in as_bearer.json()["message"]
+
+
+async def test_claim_token_for_another_users_session_is_1002(api: Api) -> None:
+    owner = await api.new_user()
+    other = await api.new_user()
+    response = await api.http.post(
+        "/api/auth/claim-token",
+        headers=other.headers,
+        json={"task_id": owner.task_id, "session_id": owner.session_id},
+    )
+    assert response.status_code == 404
+    assert error_code(response) == 1002
+
+
+async def test_claim_token_needs_task_and_session_ids(api: Api) -> None:
+    user = await api.new_user()
+    response = await api.http.post(
+        "/api/auth/claim-token", headers=user.headers, json={"task_id": user.task_id}
+    )
+    assert error_code(response) == 400
+    assert response.json()["field"] == "session_id"
+
+
+def test_same_seed_gives_same_tokens_and_ids() -> None:
+    def first_ids(seed: int) -> tuple[str, str, str]:
+        backend = NemoBackend(FakeConfig(seed=seed))
+        try:
+            issued = backend.issue_anonymous_token("client", "127.0.0.1")
+            session = backend.create_session(issued.account, "project", "en")
+            return issued.token.value, issued.account.user_id, session.session_id
+        finally:
+            backend.close()
+
+    assert first_ids(7) == first_ids(7)
+    assert first_ids(7) != first_ids(8)

@@ -1,0 +1,325 @@
+"""Contract: render jobs: submit, poll in every documented shape, cancel, download a real MP4."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fake_backend import FakeConfig, NemoBackend, VirtualClock, media
+from tests.support import ATTRIBUTION, Api, User, draft_of, error_code
+
+
+async def _render_to_completion(
+    api: Api, clock: VirtualClock, user: User, draft: dict[str, Any]
+) -> dict[str, Any]:
+    submitted = await api.submit_render(user, "render_1", draft)
+    assert submitted.status_code == 200, submitted.text
+    clock.advance(90)
+    polled = await api.poll(user, "render_1")
+    body: dict[str, Any] = polled.json()
+    assert body["status"] == "completed"
+    return body
+
+
+async def test_render_goes_pending_processing_completed_within_30_to_90_seconds(
+    api: Api, clock: VirtualClock
+) -> None:
+    user = await api.new_user()
+    submitted = await api.submit_render(user, "render_1700000000", draft_of())
+    assert submitted.status_code == 200
+    assert submitted.json()["status"] == "pending"
+    seen: list[tuple[str, int]] = []
+    for _ in range(95):
+        body = (await api.poll(user, "render_1700000000")).json()
+        seen.append((body["status"], body["progress"]))
+        if body["status"] == "completed":
+            break
+        clock.advance(1)
+    statuses = [status for status, _ in seen]
+    assert statuses[0] == "pending"
+    assert "processing" in statuses
+    assert statuses[-1] == "completed"
+    assert 30 <= len(seen) - 1 <= 90
+    progress = [p for _, p in seen]
+    assert progress == sorted(progress) and progress[-1] == 100
+
+
+async def test_completed_render_is_a_real_h264_mp4_at_the_drafts_size_and_duration(
+    api: Api, clock: VirtualClock, tmp_path: Path
+) -> None:
+    user = await api.new_user()
+    body = await _render_to_completion(api, clock, user, draft_of(2500, 720, 1280))
+    assert body["code"] == 0
+    assert body["output"]["format"] == "mp4"
+    url = body["output"]["url"]
+    assert url.startswith(str(api.http.base_url).rstrip("/"))
+    downloaded = await api.http.get(url)
+    assert downloaded.status_code == 200
+    assert downloaded.headers["content-type"] == "video/mp4"
+    path = tmp_path / "out.mp4"
+    path.write_bytes(downloaded.content)
+    info = media.probe(path, "video")
+    assert (info.width, info.height) == (720, 1280)
+    assert abs(info.duration - 2.5) <= 0.1
+
+
+async def test_draft_without_metadata_renders_at_1080x1920(
+    api: Api, clock: VirtualClock, tmp_path: Path
+) -> None:
+    user = await api.new_user()
+    draft = {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}]}
+    await _render_to_completion(api, clock, user, draft)
+    fallback = await api.http.get("/api/render/proxy/render_1/download", headers=user.headers)
+    assert fallback.status_code == 200
+    path = tmp_path / "out.mp4"
+    path.write_bytes(fallback.content)
+    info = media.probe(path, "video")
+    assert (info.width, info.height) == (1080, 1920)
+    assert abs(info.duration - 1.0) <= 0.1
+
+
+async def test_fallback_download_needs_the_owners_token(api: Api, clock: VirtualClock) -> None:
+    user = await api.new_user()
+    await _render_to_completion(api, clock, user, draft_of())
+    anonymous = await api.http.get("/api/render/proxy/render_1/download")
+    assert error_code(anonymous) == 1001
+    other = await api.new_user()
+    theirs = await api.http.get("/api/render/proxy/render_1/download", headers=other.headers)
+    assert theirs.status_code == 404
+
+
+async def test_download_before_completion_is_409(api: Api) -> None:
+    user = await api.new_user()
+    await api.submit_render(user, "render_1", draft_of())
+    early = await api.http.get("/api/render/proxy/render_1/download", headers=user.headers)
+    assert early.status_code == 409
+    assert "pending" in early.json()["message"]
+
+
+async def test_output_is_optional_and_defaults_to_mp4_high(api: Api) -> None:
+    user = await api.new_user()
+    response = await api.submit_render(user, "render_1", draft_of())
+    assert response.json()["output"] == {"format": "mp4", "quality": "high", "url": None}
+
+
+@pytest.mark.parametrize(
+    ("output", "field"),
+    [({"format": "mov"}, "output.format"), ({"quality": "ultra"}, "output.quality")],
+)
+async def test_unsupported_output_is_400(api: Api, output: dict[str, Any], field: str) -> None:
+    user = await api.new_user()
+    response = await api.submit_render(user, "render_1", draft_of(), output=output)
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+
+
+async def test_duplicate_render_id_is_refused_and_a_new_id_works(api: Api) -> None:
+    user = await api.new_user()
+    assert (await api.submit_render(user, "render_1", draft_of())).status_code == 200
+    again = await api.submit_render(user, "render_1", draft_of())
+    assert again.status_code == 409
+    assert "new id" in again.json()["message"]
+    assert (await api.submit_render(user, "render_2", draft_of())).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        {"t": []},
+        {"t": [{"tt": 0, "sg": []}]},
+        {"t": [{"tt": 1, "sg": []}, {"tt": 7, "sg": []}]},
+        {},
+    ],
+    ids=["no-tracks", "empty-sg", "all-empty", "no-t"],
+)
+async def test_draft_with_no_segments_is_refused_as_not_ready(
+    api: Api, draft: dict[str, Any]
+) -> None:
+    user = await api.new_user()
+    response = await api.submit_render(user, "render_1", draft)
+    assert response.status_code == 422
+    assert error_code(response) == 422
+
+
+@pytest.mark.parametrize(
+    ("draft", "field"),
+    [
+        ({"t": [{"tt": 3, "sg": [{"s": 0, "d": 1}]}]}, "draft.t[0].tt"),
+        ({"t": [{"tt": 0, "sg": [{"s": -1, "d": 1}]}]}, "draft.t[0].sg[0].s"),
+        ({"t": [{"tt": 0, "sg": [{"s": 0, "d": "1"}]}]}, "draft.t[0].sg[0].d"),
+        ({"t": [{"tt": 0, "sg": [{"s": 0, "d": 1}]}], "m": {"width": 1081}}, "draft.m.width"),
+        (
+            {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1}]}], "m": {"width": 1920, "height": 1920}},
+            "draft.m",
+        ),
+        ("not a draft", "draft"),
+    ],
+)
+async def test_malformed_draft_is_400_naming_the_field(api: Api, draft: object, field: str) -> None:
+    user = await api.new_user()
+    response = await api.submit_render(user, "render_1", draft)  # type: ignore[arg-type]
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+
+
+async def test_render_of_unknown_session_is_1002(api: Api) -> None:
+    user = await api.new_user()
+    response = await api.http.post(
+        "/api/render/proxy/lambda",
+        headers=user.headers,
+        json={"id": "render_1", "sessionId": "999", "draft": draft_of()},
+    )
+    assert error_code(response) == 1002
+
+
+async def test_session_id_must_be_camel_case(api: Api) -> None:
+    user = await api.new_user()
+    response = await api.http.post(
+        "/api/render/proxy/lambda",
+        headers=user.headers,
+        json={"id": "render_1", "session_id": user.session_id, "draft": draft_of()},
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "sessionId"
+
+
+async def test_export_costs_no_credits(api: Api, clock: VirtualClock) -> None:
+    user = await api.new_user()
+    await _render_to_completion(api, clock, user, draft_of())
+    balance = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    assert balance.json()["data"] == {"available": 100, "frozen": 0, "total": 100}
+
+
+@pytest.mark.parametrize("header", list(ATTRIBUTION))
+async def test_export_without_an_attribution_header_is_http_402(api: Api, header: str) -> None:
+    user = await api.new_user()
+    headers = {k: v for k, v in user.headers.items() if k != header}
+    response = await api.http.post(
+        "/api/render/proxy/lambda",
+        headers=headers,
+        json={"id": "render_1", "sessionId": user.session_id, "draft": draft_of()},
+    )
+    assert response.status_code == 402
+    assert error_code(response) == 402
+    assert header in response.json()["message"]
+
+
+async def test_other_calls_work_without_attribution_by_default(api: Api) -> None:
+    user = await api.new_user()
+    bare = {"Authorization": f"Bearer {user.token}"}
+    response = await api.http.get("/api/credits/balance/simple", headers=bare)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("config", [FakeConfig(attribution_required="all")])
+async def test_strict_attribution_applies_402_to_every_call(api: Api) -> None:
+    user = await api.new_user()
+    bare = {"Authorization": f"Bearer {user.token}"}
+    response = await api.http.get("/api/credits/balance/simple", headers=bare)
+    assert response.status_code == 402
+
+
+async def test_cancel_a_running_render_then_cancelling_again_is_409(
+    api: Api, clock: VirtualClock
+) -> None:
+    user = await api.new_user()
+    await api.submit_render(user, "render_1", draft_of())
+    cancelled = await api.http.post(
+        "/api/render/proxy/lambda/render_1/cancel", headers=user.headers
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    clock.advance(120)
+    assert (await api.poll(user, "render_1")).json()["status"] == "cancelled"
+    again = await api.http.post("/api/render/proxy/lambda/render_1/cancel", headers=user.headers)
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize("config", [FakeConfig(render_failure_rate=1.0)])
+async def test_a_failing_render_reports_failed_with_an_error(api: Api, clock: VirtualClock) -> None:
+    user = await api.new_user()
+    await api.submit_render(user, "render_1", draft_of())
+    clock.advance(90)
+    body = (await api.poll(user, "render_1")).json()
+    assert body["status"] == "failed"
+    assert body["progress"] < 100
+    assert "new id" in body["error"]
+    assert body["output"]["url"] is None
+
+
+async def test_a_render_failed_by_the_backend_stays_failed(
+    api: Api, clock: VirtualClock, backend: NemoBackend
+) -> None:
+    user = await api.new_user()
+    await api.submit_render(user, "render_1", draft_of())
+    clock.advance(10)
+    account = backend.authenticate(user.token)
+    backend.fail_render(account, "render_1", "GPU node lost")
+    clock.advance(100)
+    body = (await api.poll(user, "render_1")).json()
+    assert (body["status"], body["error"]) == ("failed", "GPU node lost")
+
+
+async def test_another_users_render_is_not_found(api: Api) -> None:
+    owner = await api.new_user()
+    other = await api.new_user()
+    await api.submit_render(owner, "render_1", draft_of())
+    response = await api.poll(other, "render_1")
+    assert response.status_code == 404
+    # Render ids are per user: the other user may use the same id.
+    assert (await api.submit_render(other, "render_1", draft_of())).status_code == 200
+
+
+@pytest.mark.parametrize("config", [FakeConfig(poll_shape="reference")])
+async def test_reference_poll_shape_wraps_in_data_with_output_url_and_ms_timestamps(
+    api: Api, clock: VirtualClock
+) -> None:
+    user = await api.new_user()
+    started = clock.now()
+    await api.submit_render(user, "render_1", draft_of())
+    clock.advance(90)
+    body = (await api.poll(user, "render_1")).json()
+    assert body["success"] is True
+    data = body["data"]
+    assert set(data) >= {"id", "status", "progress", "outputUrl", "createdAt", "completedAt"}
+    assert data["status"] == "completed"
+    assert data["createdAt"] == round(started * 1000)
+    assert started * 1000 < data["completedAt"] <= (started + 90) * 1000
+    assert (await api.http.get(data["outputUrl"])).status_code == 200
+
+
+@pytest.mark.parametrize("config", [FakeConfig(poll_shape="early")])
+async def test_early_poll_shape_has_task_id_and_output_duration_and_size(
+    api: Api, clock: VirtualClock
+) -> None:
+    user = await api.new_user()
+    await api.submit_render(user, "render_1", draft_of(1500))
+    pending = (await api.poll(user, "render_1")).json()
+    assert pending["taskId"] == "render_1"
+    assert pending["output"] is None
+    clock.advance(90)
+    body = (await api.poll(user, "render_1")).json()
+    assert body["output"]["duration"] == 1.5
+    downloaded = await api.http.get(body["output"]["url"])
+    assert len(downloaded.content) == body["output"]["size"]
+
+
+def test_render_durations_repeat_for_a_seed() -> None:
+    def finish_times(seed: int) -> list[float]:
+        backend = NemoBackend(FakeConfig(seed=seed), clock=VirtualClock())
+        try:
+            account = backend.issue_anonymous_token("c", "a").account
+            session = backend.create_session(account, "p", "en")
+            return [
+                backend.submit_render(
+                    account, f"r{n}", session.session_id, draft_of(), None
+                ).finishes_at
+                for n in range(5)
+            ]
+        finally:
+            backend.close()
+
+    assert finish_times(1) == finish_times(1)
+    assert finish_times(1) != finish_times(2)
