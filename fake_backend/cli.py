@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 from fake_backend import media
 from fake_backend.clock import ScaledClock
 from fake_backend.config import FakeConfig
+from fake_backend.demo import run_demo
 from fake_backend.domain.backend import NemoBackend
 from fake_backend.http.app import create_app
 
@@ -39,7 +41,8 @@ def main() -> None:
     show_default=True,
     help="Body shape of render polls: vendor SKILL.md, api-reference.md, or early SKILL.md.",
 )
-def serve(host: str, port: int, seed: int, speed: float, poll_shape: str) -> None:
+@click.option("--demo", is_flag=True, help="Walk the quick-edit flow against itself on start.")
+def serve(host: str, port: int, seed: int, speed: float, poll_shape: str, demo: bool) -> None:
     """Serve the fake API until interrupted."""
     import uvicorn
 
@@ -47,8 +50,12 @@ def serve(host: str, port: int, seed: int, speed: float, poll_shape: str) -> Non
     backend = NemoBackend(config=config, clock=ScaledClock(speed))
     app = create_app(backend)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    # httpx logs every demo request again, with its full URL; one line per request is enough.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     class Announce(uvicorn.Server):
+        demo_task: asyncio.Task[None] | None = None
+
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
@@ -58,6 +65,8 @@ def serve(host: str, port: int, seed: int, speed: float, poll_shape: str) -> Non
             )
             click.echo("Point a client at it with:")
             click.echo(f"  export NEMO_API_URL={url}")
+            if demo:
+                self.demo_task = asyncio.create_task(run_demo(url, click.echo))
 
     server = Announce(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     try:

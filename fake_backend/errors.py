@@ -51,7 +51,8 @@ ERROR_TABLE: dict[Code, ErrorSpec] = {
     Code.CONFLICT: ErrorSpec(
         409,
         "Conflict",
-        "Render id already used (retry with a new id); cancelling a finished render",
+        "Render id already used (retry with a new id); cancelling a render that is not "
+        "running; downloading one that is not completed",
     ),
     Code.DRAFT_NOT_READY: ErrorSpec(
         422,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -67,6 +68,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert (last.available, last.frozen) == (self.ledger.available, self.ledger.frozen)
 
 
+LedgerMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
 TestLedger = LedgerMachine.TestCase
 
 
