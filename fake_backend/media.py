@@ -50,8 +50,8 @@ FILE_TYPES: dict[str, str] = {
 # The vendor's documented list, for messages; "jpeg" is accepted but not advertised.
 _ADVERTISED = tuple(ext for ext in FILE_TYPES if ext != "jpeg")
 
-# Rendered pictures repeat with this period (seconds); see render_mp4.
-_LOOP_S = 10
+# Rendered pictures repeat with this period (seconds) unless told otherwise; see render_mp4.
+LOOP_SECONDS = 10
 
 _AUDIO_RATE = 48_000
 # 480 Hz at 48 kHz repeats every 100 samples, so one precomputed cycle tiles exactly.
@@ -221,14 +221,14 @@ def _yuv(h: float, s: float, v: float) -> tuple[int, int, int]:
 class _ColourFields:
     """Frame generator: a background whose hue turns once round the wheel and a sweeping band.
 
-    The picture repeats exactly every `period` frames (_LOOP_S seconds) so a long render can
+    The picture repeats exactly every `period` frames (loop_seconds) so a long render can
     encode one loop and copy its packets (see render_mp4).
     """
 
-    def __init__(self, width: int, height: int, fps: int, seed: int) -> None:
+    def __init__(self, width: int, height: int, fps: int, seed: int, loop_seconds: int) -> None:
         rng = random.Random(seed)
         self.width, self.height, self.fps = width, height, fps
-        self.period = _LOOP_S * fps
+        self.period = loop_seconds * fps
         self.base_hue = rng.random()
         # Sweep periods that divide the loop, so the band is where it started when it wraps.
         self.sweeps = rng.choice((1, 2, 4, 5))
@@ -274,10 +274,11 @@ def render_mp4(
     duration_ms: int,
     fps: int = 10,
     seed: int = 0,
+    loop_seconds: int = LOOP_SECONDS,
 ) -> None:
     """Write a playable H.264 (yuv420p) MP4 of width x height lasting duration_ms.
 
-    Only the first _LOOP_S seconds are encoded; later frames reuse those packets with new
+    Only the first loop_seconds are encoded; later frames reuse those packets with new
     timestamps. x264 at 1080x1920 manages ~60-80 frames/s on a 2-core machine, which made a
     5-minute render take most of a minute; looping makes any length take a second or two. The
     copy is valid H.264 because the loop starts with an IDR frame (nothing after it refers
@@ -289,8 +290,10 @@ def render_mp4(
         raise ValueError(f"duration_ms must be >= 0, got {duration_ms!r}")
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps!r}")
+    if loop_seconds <= 0:
+        raise ValueError(f"loop_seconds must be positive, got {loop_seconds!r}")
     frames = _frame_count(duration_ms, fps)
-    fields = _ColourFields(width, height, fps, seed)
+    fields = _ColourFields(width, height, fps, seed, loop_seconds)
     encoded = min(frames, fields.period)
     tick = Fraction(1, fps)
     with _atomic_path(dest) as tmp, _open_mp4(tmp) as container:
@@ -373,7 +376,7 @@ def make_sample_video(
         raise ValueError(f"fps must be positive, got {fps!r}")
     frames = _frame_count(round(duration_s * 1000), fps)
     total_samples = round(frames / fps * _AUDIO_RATE)
-    fields = _ColourFields(width, height, fps, seed=1)
+    fields = _ColourFields(width, height, fps, seed=1, loop_seconds=LOOP_SECONDS)
     tone = _Tone()
     with _atomic_path(dest) as tmp, _open_mp4(tmp) as container:
         video = _add_h264(container, width, height, fps)

@@ -123,6 +123,18 @@ def test_render_mp4_longer_than_one_loop_decodes_every_frame(tmp_path: pathlib.P
     assert media.probe(dest, "video").duration == pytest.approx(12.5, abs=0.5)
 
 
+def test_render_mp4_loop_length_is_a_parameter(tmp_path: pathlib.Path) -> None:
+    dest = tmp_path / "short-loop.mp4"
+    media.render_mp4(dest, width=64, height=36, duration_ms=3_000, fps=4, loop_seconds=1)
+
+    with av.open(str(dest)) as container:
+        pictures = [bytes(frame.planes[0]) for frame in container.decode(video=0)]
+    assert len(pictures) == 12
+    assert pictures[4:8] == pictures[8:] == pictures[:4]
+    with pytest.raises(ValueError):
+        media.render_mp4(dest, width=64, height=36, duration_ms=1_000, loop_seconds=0)
+
+
 def test_render_mp4_seed_changes_the_picture(tmp_path: pathlib.Path) -> None:
     def first_frame(seed: int) -> bytes:
         dest = tmp_path / f"s{seed}.mp4"

@@ -281,6 +281,8 @@ class NemoBackend:
                 duration_ms=round(stored.duration * 1000),
                 fps=round(stored.fps or 25),
                 seed=self.config.seed,
+                # A stand-in only has to be real media of the recorded shape: keep it cheap.
+                loop_seconds=1,
             )
             path = path.with_suffix(".mp4")
         elif stored.file_type == "image":
