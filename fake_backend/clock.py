@@ -7,6 +7,7 @@ render finishes in 1.5 s of wall time at the default speed of 60.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -20,15 +21,38 @@ class Clock(Protocol):
         """API time in seconds since the epoch."""
         ...
 
+    async def sleep_until(self, when: float) -> None:
+        """Return once API time has reached `when`."""
+        ...
+
+
+# How often a non-jumping virtual sleeper looks at the clock, in wall seconds. Polling (not a
+# condition) because tests advance the clock from another thread than a live server's loop.
+_POLL_SECONDS = 0.002
+
 
 class VirtualClock:
-    """A clock that stands still until told to move."""
+    """A clock that stands still until told to move.
 
-    def __init__(self, start: float = DEFAULT_EPOCH) -> None:
+    With `autojump` (the default) a sleeper moves the clock to its own deadline at once, like
+    trio's MockClock: a 300 s generation streams in milliseconds and the clock ends 300 s on.
+    Without it, sleepers wait until the test calls `advance` or `set`.
+    """
+
+    def __init__(self, start: float = DEFAULT_EPOCH, *, autojump: bool = True) -> None:
         self._now = start
+        self.autojump = autojump
 
     def now(self) -> float:
         return self._now
+
+    async def sleep_until(self, when: float) -> None:
+        if self.autojump:
+            self._now = max(self._now, when)
+            await asyncio.sleep(0)
+            return
+        while self._now < when:
+            await asyncio.sleep(_POLL_SECONDS)
 
     def advance(self, seconds: float) -> float:
         if seconds < 0:
@@ -56,6 +80,11 @@ class ScaledClock:
     def now(self) -> float:
         elapsed = time.monotonic() - self._start_wall
         return self._start_api + elapsed * self.speed + self._offset
+
+    async def sleep_until(self, when: float) -> None:
+        # Re-check after waking: `advance` may have moved the deadline closer meanwhile.
+        while (remaining := when - self.now()) > 0:
+            await asyncio.sleep(min(remaining / self.speed, 1.0))
 
     def advance(self, seconds: float) -> float:
         if seconds < 0:

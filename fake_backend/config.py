@@ -10,6 +10,23 @@ MB = 1024 * 1024
 
 PollShape = Literal["current", "reference", "early"]
 AttributionRule = Literal["export", "all", "none"]
+EventShape = Literal["adk", "typed"]
+HeartbeatStyle = Literal["both", "empty", "event"]
+
+
+@dataclass
+class StreamFaults:
+    """Ways a `/run_sse` stream can go wrong, all off by default."""
+
+    # Cut the connection after this many events (the operation still completes server-side).
+    drop_after_events: int | None = None
+    # Send `{"error": ...}` after this many events and close; the operation fails, credits return.
+    error_after_events: int | None = None
+    # Heartbeats only, for `stall_seconds` of API time, then close: nothing changes.
+    stall: bool = False
+    stall_seconds: float = 11 * 60.0
+    # Extra API seconds before each event.
+    event_latency: float = 0.0
 
 
 @dataclass
@@ -42,4 +59,13 @@ class FakeConfig:
     # Longest draft the fake will render; a longer one is refused rather than truncated.
     max_render_ms: int = 30 * 60 * 1000
 
-    extra: dict[str, object] = field(default_factory=dict)
+    # /run_sse: wire shape ("adk" = Google ADK events, "typed" = api-reference.md's
+    # {"type": ...} events), heartbeat cadence and form, and the agent's chances.
+    event_shape: EventShape = "adk"
+    heartbeat_seconds: float = 15.0
+    heartbeat_style: HeartbeatStyle = "both"
+    silent_edit_ratio: float = 0.3
+    temporary_issue_rate: float = 0.05
+    generation_cost: int = 100
+    editing_cost: int = 50
+    stream_faults: StreamFaults = field(default_factory=StreamFaults)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from httpx_sse import aconnect_sse
 
 ATTRIBUTION = {
     "X-Skill-Source": "opusclip",
@@ -92,6 +94,70 @@ class Api:
         return await self.http.get(f"/api/render/proxy/lambda/{render_id}", headers=user.headers)
 
 
+@dataclass
+class Stream:
+    """What one `/run_sse` call streamed: raw data lines, parsed in order."""
+
+    data: list[str]
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.data if line]
+
+    @property
+    def texts(self) -> list[str]:
+        found = []
+        for event in self.events:
+            if "content" in event:
+                found += [p["text"] for p in event["content"]["parts"] if "text" in p]
+            elif event.get("type") == "text":
+                found.append(event["content"])
+        return found
+
+    def parts(self, key: str) -> list[dict[str, Any]]:
+        """ADK parts of one kind: "functionCall" or "functionResponse"."""
+        return [
+            part[key]
+            for event in self.events
+            if "content" in event
+            for part in event["content"]["parts"]
+            if key in part
+        ]
+
+    @property
+    def empties(self) -> int:
+        return sum(1 for line in self.data if not line)
+
+    @property
+    def heartbeats(self) -> int:
+        return sum(1 for event in self.events if event.get("type") == "heartbeat")
+
+
+def sse_body(session_id: str, text: str) -> dict[str, Any]:
+    return {
+        "app_name": "nemo_agent",
+        "user_id": "me",
+        "session_id": session_id,
+        "new_message": {"parts": [{"text": text}]},
+    }
+
+
+async def chat(
+    http: httpx.AsyncClient, user: User, text: str, headers: dict[str, str] | None = None
+) -> Stream:
+    """Send one message and read the stream to its end."""
+    async with aconnect_sse(
+        http,
+        "POST",
+        "/run_sse",
+        headers={**user.headers, "Accept": "text/event-stream", **(headers or {})},
+        json=sse_body(user.session_id, text),
+    ) as source:
+        assert source.response.status_code == 200
+        assert source.response.headers["content-type"].startswith("text/event-stream")
+        return Stream([event.data async for event in source.aiter_sse()])
+
+
 def draft_of(duration_ms: int = 2000, width: int = 1080, height: int = 1920) -> dict[str, Any]:
     """A small exportable draft: one video segment."""
     return {
@@ -104,3 +170,14 @@ def draft_of(duration_ms: int = 2000, width: int = 1080, height: int = 1920) -> 
 def error_code(response: httpx.Response) -> int:
     code: int = response.json()["code"]
     return code
+
+
+def assert_valid_draft(draft: dict[str, Any]) -> None:
+    """Every track has `tt` and `sg`; every segment lies inside `d`."""
+    assert isinstance(draft["d"], int) and draft["d"] >= 0
+    for track in draft["t"]:
+        assert track["tt"] in (0, 1, 7)
+        assert isinstance(track["sg"], list)
+        for segment in track["sg"]:
+            assert segment["s"] >= 0 and segment["d"] > 0
+            assert segment["s"] + segment["d"] <= draft["d"], (segment, draft["d"])

@@ -17,6 +17,9 @@ from fake_backend.clock import Clock, VirtualClock
 from fake_backend.config import FakeConfig
 from fake_backend.domain import draft as drafts
 from fake_backend.domain.accounts import Account, Accounts, ClaimToken, Issue
+from fake_backend.domain.agent import planner, timeline
+from fake_backend.domain.agent.intents import classify
+from fake_backend.domain.agent.operations import Operation
 from fake_backend.domain.ids import IdFactory, chance
 from fake_backend.domain.renders import RenderJob
 from fake_backend.domain.sessions import Session
@@ -71,6 +74,7 @@ class NemoBackend:
         self.files: dict[str, StoredFile] = {}
         self.renders: dict[tuple[str, str], RenderJob] = {}
         self._render_files: dict[str, RenderJob] = {}
+        self.operations: list[Operation] = []
         for child in self.storage.iterdir():
             if child != self.upload_dir:
                 shutil.rmtree(child, ignore_errors=True)
@@ -117,6 +121,7 @@ class NemoBackend:
         return session
 
     def session(self, account: Account, session_id: str) -> Session:
+        self.settle()
         session = self.sessions.get(session_id)
         # Another user's session is answered exactly like a missing one: nothing leaks.
         if session is None or session.user_id != account.user_id:
@@ -124,8 +129,70 @@ class NemoBackend:
         return session
 
     def balance(self, account: Account) -> Balance:
+        self.settle()
         ledger = account.ledger
         return Balance(ledger.available, ledger.frozen, ledger.total)
+
+    # -- the agent (/run_sse) ---------------------------------------------------------------
+
+    def run_message(
+        self,
+        account: Account,
+        session_id: str,
+        message: str,
+        *,
+        force_silent: bool | None = None,
+    ) -> Operation:
+        """Plan what the agent does with a message; credits are frozen now (2001 if short)."""
+        session = self.session(account, session_id)
+        rng = chance(self.config.seed, "message", session_id, session.messages)
+        session.messages += 1
+        busy = any(
+            op.session_id == session_id and op.cost and op.running(self.now())
+            for op in self.operations
+        )
+        # Re-sending while an operation runs charges again, as the vendor warns it does.
+        plan = planner.plan(
+            classify(message),
+            session,
+            self.config,
+            rng,
+            editing_fee_due=busy or not session.editing_paid,
+        )
+        events, effects, outcome = timeline.finish(
+            plan, self.config, rng, session.language, force_silent=force_silent
+        )
+        operation_id = "e-" + self.ids.secret()
+        hold_ref = None
+        if plan.cost:
+            hold_ref = f"{plan.kind}:{operation_id}"
+            account.ledger.freeze(plan.cost, hold_ref, self.now())
+        operation = Operation(
+            id=operation_id,
+            user_id=account.user_id,
+            session_id=session_id,
+            kind=plan.kind,
+            started_at=self.now(),
+            events=events,
+            effects=effects,
+            cost=plan.cost,
+            hold_ref=hold_ref,
+            outcome=outcome,
+            charges_editing_fee=plan.charges_editing_fee,
+        )
+        self.operations.append(operation)
+        return operation
+
+    def settle(self) -> None:
+        """Let every operation catch up with the clock: apply due effects, charge finished ones."""
+        now = self.now()
+        for operation in self.operations:
+            if not operation.settled:
+                operation.settle(
+                    now,
+                    self.sessions[operation.session_id],
+                    self.accounts.by_user[operation.user_id].ledger,
+                )
 
     # -- uploads ----------------------------------------------------------------------------
 

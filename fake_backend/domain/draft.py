@@ -49,11 +49,19 @@ def end_ms(draft: Draft) -> int:
     return max(ends, default=0)
 
 
+TRACK_NAMES = {VIDEO: "Video", AUDIO: "BGM", TEXT: "Title"}
+
+
 def append_segment(draft: Draft, track_type: int, segment: dict[str, Any]) -> dict[str, Any]:
     """Put a segment at the end of the first track of that type (made if missing); keep `d`."""
     track = next((t for t in draft["t"] if t.get("tt") == track_type), None)
     if track is None:
-        track = {"id": f"trk_{len(draft['t']) + 1}", "tt": track_type, "sg": []}
+        track = {
+            "id": f"trk_{len(draft['t']) + 1}",
+            "tt": track_type,
+            "n": TRACK_NAMES[track_type],
+            "sg": [],
+        }
         draft["t"].append(track)
     start = max((s["s"] + s["d"] for s in track["sg"]), default=0)
     placed = {"id": f"seg_{sum(len(t['sg']) for t in draft['t']) + 1}", "s": start, **segment}
@@ -124,3 +132,44 @@ def _is_int(value: object) -> bool:
 
 def _invalid(field: str, problem: str) -> ApiError:
     return ApiError(Code.BAD_REQUEST, f"{field} {problem}", field=field)
+
+
+def video_length_ms(draft: Draft) -> int:
+    """Where the last video segment ends (0 with no video)."""
+    return max(
+        (
+            int(segment["s"]) + int(segment["d"])
+            for track in draft.get("t", [])
+            if track.get("tt") == VIDEO
+            for segment in track.get("sg", [])
+        ),
+        default=0,
+    )
+
+
+def replace_track(
+    draft: Draft, track_type: int, name: str, segments: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Set the segments of the track called `name` (made if missing), numbering them afresh."""
+    track = next((t for t in draft["t"] if t.get("tt") == track_type and t.get("n") == name), None)
+    if track is None:
+        track = {"id": f"trk_{len(draft['t']) + 1}", "tt": track_type, "n": name, "sg": []}
+        draft["t"].append(track)
+    track["sg"] = [
+        {"id": f"{track['id']}_seg_{i}", **segment} for i, segment in enumerate(segments, 1)
+    ]
+    draft["d"] = max(int(draft.get("d") or 0), end_ms(draft))
+    return track
+
+
+def cut_to(draft: Draft, length_ms: int) -> None:
+    """Shorten the whole timeline to `length_ms`: segments are clipped, those past it dropped."""
+    for track in draft["t"]:
+        kept = []
+        for segment in track["sg"]:
+            if segment["s"] >= length_ms:
+                continue
+            segment["d"] = min(segment["d"], length_ms - segment["s"])
+            kept.append(segment)
+        track["sg"] = kept
+    draft["d"] = length_ms

@@ -22,6 +22,9 @@ class Session:
     video_infos: list[dict[str, Any]] = field(default_factory=list)
     generated_media: list[dict[str, Any]] = field(default_factory=list)
     video_analyses: list[dict[str, Any]] = field(default_factory=list)
+    # Editing is charged once per session (vendor: "~50/session"); see the agent planner.
+    editing_paid: bool = False
+    messages: int = 0
 
     @classmethod
     def new(

@@ -16,7 +16,7 @@ from fake_backend.domain.backend import NemoBackend
 from fake_backend.errors import ApiError, Code
 from fake_backend.http.envelope import error_response
 from fake_backend.http.logging import RequestLogMiddleware
-from fake_backend.http.routes import accounts, files, renders, sessions, uploads
+from fake_backend.http.routes import accounts, agent, files, renders, sessions, uploads
 
 logger = logging.getLogger("nemo_fake")
 
@@ -39,6 +39,7 @@ def create_app(
             *uploads.routes,
             *renders.routes,
             *files.routes,
+            *agent.routes,
         ],
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers={

@@ -153,7 +153,12 @@ class _Exchange(httpx.AsyncByteStream):
         # httpx.ASGITransport.
         await self.aclose()
         if not self._complete:
-            raise RuntimeError("ASGI app returned without completing the response")
+            # What a client sees when a server drops the connection mid-body, so a test of a
+            # dropped stream reads the same in-process as over a socket.
+            raise httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body "
+                "(ASGI app returned without completing the response)"
+            )
         raise StopAsyncIteration
 
     async def aclose(self) -> None:

@@ -1,0 +1,126 @@
+"""`POST /run_sse`: the agent's answer as a live Server-Sent Events stream.
+
+Errors known before streaming (1001, 1002, 2001, a malformed body) are the usual JSON envelope;
+a failure during the stream is an `{"error": ...}` event, then the stream closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+from fake_backend.domain.agent.operations import Operation
+from fake_backend.domain.backend import NemoBackend
+from fake_backend.errors import ApiError, Code
+from fake_backend.http.auth import authenticate, backend_of, check_app_name, check_user_segment
+from fake_backend.http.body import json_object, string_field
+from fake_backend.http.events import to_sse
+
+MAX_MESSAGE_CHARS = 20_000
+# Test-only switch: force (true) or forbid (false) a silent edit for this one message.
+SILENT_HEADER = "x-fake-silent"
+CAMEL_CASE = {"appName": "app_name", "userId": "user_id", "sessionId": "session_id",
+              "newMessage": "new_message"}  # fmt: skip
+
+
+async def run_sse(request: Request) -> Response:
+    account = authenticate(request)
+    body = await json_object(request)
+    for camel, snake in CAMEL_CASE.items():
+        if camel in body and snake not in body:
+            raise ApiError(
+                Code.BAD_REQUEST, f"Fields are snake_case: send {snake}, not {camel}", field=snake
+            )
+    check_app_name(string_field(body, "app_name"))
+    check_user_segment(account, string_field(body, "user_id", default="me"))
+    backend = backend_of(request)
+    operation = backend.run_message(
+        account,
+        string_field(body, "session_id"),
+        _message_text(body),
+        force_silent=_silent_switch(request),
+    )
+    cut = _Cut()
+    return DroppableEventSource(_stream(backend, operation, cut), cut, ping=0, sep="\n")
+
+
+def _message_text(body: dict[str, Any]) -> str:
+    message = body.get("new_message")
+    parts = message.get("parts") if isinstance(message, dict) else None
+    if not isinstance(parts, list) or not parts:
+        raise ApiError(
+            Code.BAD_REQUEST, "new_message.parts must be a non-empty list", field="new_message"
+        )
+    texts = [part.get("text") for part in parts if isinstance(part, dict)]
+    if not all(isinstance(text, str) for text in texts) or len(texts) != len(parts):
+        raise ApiError(
+            Code.BAD_REQUEST,
+            'each new_message.parts item must be {"text": "..."}',
+            field="new_message.parts",
+        )
+    text = "\n".join(t for t in texts if isinstance(t, str)).strip()
+    if not text:
+        raise ApiError(Code.BAD_REQUEST, "the message is empty", field="new_message.parts")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ApiError(
+            Code.BAD_REQUEST,
+            f"the message is longer than {MAX_MESSAGE_CHARS} characters",
+            field="new_message.parts",
+        )
+    return text
+
+
+def _silent_switch(request: Request) -> bool | None:
+    value = request.headers.get(SILENT_HEADER, "").strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    return None
+
+
+class _Cut:
+    """Set by the stream when a configured fault cuts the connection."""
+
+    def __init__(self) -> None:
+        self.cut = False
+
+
+async def _stream(
+    backend: NemoBackend, operation: Operation, cut: _Cut
+) -> AsyncIterator[ServerSentEvent]:
+    faults = backend.config.stream_faults
+    for index, event in enumerate(operation.events):
+        if faults.drop_after_events is not None and index >= faults.drop_after_events:
+            cut.cut = True
+            return
+        latency = faults.event_latency * (index + 1)
+        await backend.clock.sleep_until(operation.started_at + event.at + latency)
+        yield to_sse(event, operation, index, backend.config.event_shape)
+
+
+class DroppableEventSource(EventSourceResponse):
+    """An EventSourceResponse that can end without finishing the body, as a cut connection
+    does: the client sees the stream break, not a clean close."""
+
+    def __init__(self, content: AsyncIterator[ServerSentEvent], cut: _Cut, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._cut = cut
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def guarded_send(message: Message) -> None:
+            ending = message["type"] == "http.response.body" and not message.get("more_body")
+            if ending and self._cut.cut:
+                return
+            await send(message)
+
+        await super().__call__(scope, receive, guarded_send)
+
+
+routes = [Route("/run_sse", run_sse, methods=["POST"])]
