@@ -6,12 +6,14 @@ import asyncio
 import logging
 import socket
 from pathlib import Path
+from typing import Any
 
 import click
+import yaml
 
 from fake_backend import media
 from fake_backend.clock import ScaledClock
-from fake_backend.config import FakeConfig
+from fake_backend.config import FakeConfig, with_overrides
 from fake_backend.demo import run_demo
 from fake_backend.domain.backend import NemoBackend
 from fake_backend.http.app import create_app
@@ -41,12 +43,51 @@ def main() -> None:
     show_default=True,
     help="Body shape of render polls: vendor SKILL.md, api-reference.md, or early SKILL.md.",
 )
+@click.option(
+    "--event-shape",
+    type=click.Choice(["adk", "typed"]),
+    default="adk",
+    show_default=True,
+    help='/run_sse events: Google ADK events, or api-reference.md\'s {"type": ...} events.',
+)
+@click.option(
+    "--silent-ratio",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    help="Share of edits whose stream ends with tool calls only, no text.",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set any FakeConfig field (YAML value), e.g. --set stream_faults.drop_after_events=3.",
+)
 @click.option("--demo", is_flag=True, help="Walk the quick-edit flow against itself on start.")
-def serve(host: str, port: int, seed: int, speed: float, poll_shape: str, demo: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    seed: int,
+    speed: float,
+    poll_shape: str,
+    event_shape: str,
+    silent_ratio: float,
+    settings: tuple[str, ...],
+    demo: bool,
+) -> None:
     """Serve the fake API until interrupted."""
     import uvicorn
 
-    config = FakeConfig(seed=seed, poll_shape=poll_shape)  # type: ignore[arg-type]
+    config = _configure(
+        {
+            "seed": seed,
+            "poll_shape": poll_shape,
+            "event_shape": event_shape,
+            "silent_edit_ratio": silent_ratio,
+        },
+        settings,
+    )
     backend = NemoBackend(config=config, clock=ScaledClock(speed))
     app = create_app(backend)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -73,6 +114,19 @@ def serve(host: str, port: int, seed: int, speed: float, poll_shape: str, demo: 
         server.run()
     finally:
         backend.close()
+
+
+def _configure(options: dict[str, Any], settings: tuple[str, ...]) -> FakeConfig:
+    overrides = dict(options)
+    for item in settings:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
+        overrides[key.strip()] = yaml.safe_load(raw)
+    try:
+        return with_overrides(FakeConfig(), overrides)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--set") from None
 
 
 @main.command("sample-video")

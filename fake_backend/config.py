@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields, replace
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 DAY = 86_400.0
 MB = 1024 * 1024
@@ -69,3 +70,82 @@ class FakeConfig:
     generation_cost: int = 100
     editing_cost: int = 50
     stream_faults: StreamFaults = field(default_factory=StreamFaults)
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Refuse settings no API could have, naming the field."""
+        for name in ("silent_edit_ratio", "temporary_issue_rate", "render_failure_rate"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        low, high = self.render_seconds
+        if not 0 < low <= high:
+            raise ValueError("render_seconds must be (low, high) with 0 < low <= high")
+        for name in ("token_ttl", "rate_window", "max_upload_bytes", "render_fps", "max_render_ms"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        for name in ("heartbeat_seconds", "render_pending_seconds", "generation_cost",
+                     "editing_cost", "anonymous_credits"):  # fmt: skip
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if not self.message_keys:
+            raise ValueError("message_keys needs at least one key")
+
+
+def with_overrides(config: FakeConfig, overrides: dict[str, Any]) -> FakeConfig:
+    """A copy of `config` with fields set by name; `stream_faults.x` reaches into the faults.
+
+    Values come from YAML or the command line, so lists become tuples and ints pass for
+    floats; anything else of the wrong type is refused with a message naming the field.
+    """
+    updated = replace(config, stream_faults=replace(config.stream_faults))
+    for key, value in overrides.items():
+        target: Any = updated
+        *path, name = key.split(".")
+        for part in path:
+            if part != "stream_faults":
+                raise ValueError(f"unknown setting {key!r}")
+            target = target.stream_faults
+        hints = get_type_hints(type(target))
+        known = {f.name for f in fields(target)} - {"stream_faults"}
+        if name not in known:
+            raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
+        setattr(target, name, _coerce(key, hints[name], value))
+    updated.check()
+    return updated
+
+
+def _coerce(key: str, annotation: Any, value: Any) -> Any:
+    if isinstance(value, list):
+        value = tuple(value)
+    if _fits(annotation, value):
+        return float(value) if annotation is float and isinstance(value, int) else value
+    raise ValueError(f"{key} takes {_describe(annotation)}, not {value!r}")
+
+
+def _fits(annotation: Any, value: Any) -> bool:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return value in args
+    if origin in (UnionType, Union):
+        return any(_fits(arg, value) for arg in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(args[0], item) for item in value)
+        return len(args) == len(value) and all(map(_fits, args, value))
+    if annotation is type(None):
+        return value is None
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _describe(annotation: Any) -> str:
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(map(str, get_args(annotation)))
+    return getattr(annotation, "__name__", None) or str(annotation)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,6 +12,12 @@ from starlette.applications import Starlette
 from fake_backend import FakeConfig, NemoBackend, VirtualClock, create_app
 from fake_backend.testing import LiveServer, StreamingASGITransport
 from tests.support import Api
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading CA certificates costs ~40 ms per httpx client; the live tests share one context.
+    return ssl.create_default_context()
 
 
 @pytest.fixture
@@ -57,7 +65,7 @@ async def api(request: pytest.FixtureRequest, backend: NemoBackend) -> AsyncIter
     previous = app.state.backend
     app.state.backend = backend
     try:
-        async with httpx.AsyncClient(base_url=server.url) as http:
+        async with httpx.AsyncClient(base_url=server.url, verify=_ssl_context()) as http:
             yield Api(http, "live")
     finally:
         app.state.backend = previous

@@ -53,5 +53,7 @@ def test_sample_video_writes_a_real_mp4(tmp_path: Path) -> None:
 
 def test_serve_help_lists_every_flag() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
-    for flag in ("--host", "--port", "--seed", "--speed", "--poll-shape", "--demo"):
+    flags = ("--host", "--port", "--seed", "--speed", "--poll-shape", "--event-shape",
+             "--silent-ratio", "--set", "--demo")  # fmt: skip
+    for flag in flags:
         assert flag in result.output

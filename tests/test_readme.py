@@ -16,18 +16,18 @@ from fake_backend.testing import LiveServer
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def _walk_through() -> str:
+def _bash_block(heading: str) -> str:
     text = README.read_text(encoding="utf-8")
-    section = text.split("## Walk-through with curl", 1)[1]
+    section = text.split(heading, 1)[1]
     match = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
-    assert match, "README has no bash block in the walk-through"
+    assert match, f"README has no bash block under {heading!r}"
     return match.group(1)
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
-def test_the_curl_walk_through_ends_with_a_playable_mp4(tmp_path: Path) -> None:
+def test_the_curl_walk_through_ends_with_a_playable_mp4_then_chat_streams(tmp_path: Path) -> None:
     backend = NemoBackend(FakeConfig(), clock=ScaledClock(speed=1000), storage=tmp_path / "s")
-    script = _walk_through()
+    script = _bash_block("## Walk-through with curl") + _bash_block("## Chat with the agent")
     assert "API=http://127.0.0.1:8787" in script and ".venv/bin/nemo-fake" in script
     with LiveServer(create_app(backend)) as server:
         script = (
@@ -46,6 +46,7 @@ def test_the_curl_walk_through_ends_with_a_playable_mp4(tmp_path: Path) -> None:
     backend.close()
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"status":"completed"' in result.stdout
+    assert "analyze_video" in result.stdout and "virality score" in result.stdout
     info = media.probe(tmp_path / "clip.mp4", "video")
     assert (info.width, info.height) == (1080, 1920)
     assert abs(info.duration - 4.0) < 0.2
