@@ -50,3 +50,33 @@ def test_the_curl_walk_through_ends_with_a_playable_mp4_then_chat_streams(tmp_pa
     info = media.probe(tmp_path / "clip.mp4", "video")
     assert (info.width, info.height) == (1080, 1920)
     assert abs(info.duration - 4.0) < 0.2
+
+
+def test_the_nemo_client_quick_edit_ends_with_a_playable_mp4(tmp_path: Path) -> None:
+    backend = NemoBackend(
+        FakeConfig(), clock=ScaledClock(speed=600), storage=tmp_path / "storage"
+    )
+    script = _bash_block("## The reference client")
+    assert "export NEMO_API_URL=http://127.0.0.1:8787" in script
+    bin_dir = Path(sys.executable).parent
+    with LiveServer(create_app(backend)) as server:
+        script = (
+            script.replace("http://127.0.0.1:8787", server.url)
+            .replace(".venv/bin/", f"{bin_dir}/")
+            .replace("--speed 60", "--speed 600")
+        )
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env={"PATH": str(bin_dir) + ":/usr/bin:/bin", "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    backend.close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✅ Video ready!" in result.stdout
+    assert result.stdout.count("Timeline (1 track): 1. Video: ") >= 1
+    info = media.probe(tmp_path / "clip.mp4", "video")
+    assert (info.width, info.height) == (1080, 1920)

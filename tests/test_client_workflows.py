@@ -1,0 +1,309 @@
+"""Contract: the reference client's whole workflows against the fake, in-process and live."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from client import Assistant, ClientConfig, ManualTimer, NemoApi
+from fake_backend import FakeConfig, NemoBackend, VirtualClock, media
+from fake_backend.config import MB, StreamFaults
+from tests.support import Api, assert_valid_draft
+
+EXTRACT = "extract the top 5 viral short clips from this long video"
+
+
+class FakeClockTimer:
+    """The client's timer on the fake's clock: a client waiting 30 s moves API time 30 s."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def wall(self) -> float:
+        return self.clock.now()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.clock.advance(seconds)
+        await asyncio.sleep(0)
+
+
+@dataclass
+class Harness:
+    assistant: Assistant
+    timer: FakeClockTimer
+    said: list[str] = field(default_factory=list)
+    downloads: Path = Path()
+
+    def new_messages(self) -> list[str]:
+        taken, self.said[:] = list(self.said), []
+        return taken
+
+
+@pytest.fixture(scope="module")
+def sample_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("media") / "podcast.mp4"
+    media.make_sample_video(path, duration_s=3.0, width=640, height=360, fps=10)
+    return path
+
+
+@pytest.fixture
+def harness(api: Api, clock: VirtualClock, tmp_path: Path) -> Iterator[Harness]:
+    config = ClientConfig(
+        api_url=str(api.http.base_url).rstrip("/"),
+        web_url="https://nemovideo.example",
+        client_id="workflow-client",
+        config_dir=tmp_path / "config",
+    )
+    said: list[str] = []
+    timer = FakeClockTimer(clock)
+    assistant = Assistant(
+        NemoApi(config, http=api.http), say=said.append, timer=timer, downloads=tmp_path
+    )
+    yield Harness(assistant, timer, said, tmp_path)
+    token = assistant.project.token
+    assert token and not any(token in line for line in said), "a token reached the user"
+
+
+def _assert_playable(path: Path, seconds: float | None = None) -> None:
+    info = media.probe(path, "video")
+    assert (info.width, info.height) == (1080, 1920)
+    if seconds is not None:
+        assert info.duration == pytest.approx(seconds, abs=0.15)
+
+
+async def test_quick_edit_upload_extract_status_export(
+    harness: Harness, sample_video: Path
+) -> None:
+    assistant = harness.assistant
+    assert await assistant.handle("upload", files=[str(sample_video)])
+    assert any(line.startswith("✅ Uploaded podcast.mp4 (3s, 640x360)") for line in harness.said)
+    assert await assistant.handle(EXTRACT)
+    assert await assistant.handle("status")
+    summary = harness.said[-1]
+    assert summary.startswith("Timeline (1 track): 1. Video: ")
+    assert await assistant.handle("export 1080p MP4")
+    said = harness.new_messages()
+    assert "⏳ Rendering ~30s" in said
+    ready = [line for line in said if line.startswith("✅ Video ready! ")]
+    assert ready, said
+    path = Path(ready[0].removeprefix("✅ Video ready! "))
+    state = await assistant.state()
+    _assert_playable(path, state.draft["d"] / 1000)
+    link = said[-1]
+    assert link.startswith(
+        "Open the project in NemoVideo: https://nemovideo.example/workspace/claim?ct=clm_"
+    )
+    # "export" is handled by the client: it never reaches the agent.
+    assert all("click the Export button" not in line for line in said)
+
+
+async def test_the_agents_gui_phrasing_is_translated_not_forwarded(
+    harness: Harness, sample_video: Path
+) -> None:
+    await harness.assistant.upload([str(sample_video)])
+    harness.new_messages()
+    result = await harness.assistant.chat(EXTRACT)
+    said = harness.new_messages()
+    if not result.silent:
+        assert not any("click" in line.lower() or "preview in timeline" in line for line in said)
+        # "preview in timeline" became a summary, "click Export" an offer to export.
+        assert any(line.startswith("Timeline (") for line in said)
+        assert 'Say "export" when you want the MP4.' in said
+
+
+async def test_batch_style_two_uploads_two_renders(harness: Harness, sample_video: Path) -> None:
+    assistant = harness.assistant
+    await assistant.upload([str(sample_video)])
+    await assistant.chat(EXTRACT)
+    first = await assistant.export()
+    await assistant.upload(["https://media.example.com/webinar.mp4"])
+    await assistant.chat("extract the top 3 viral clips")
+    second = await assistant.export()
+    assert first and second and first != second
+    _assert_playable(first)
+    _assert_playable(second)
+    state = await assistant.state()
+    assert len(state.video_infos) == 2
+    assert len(state.generated_media) == 8
+
+
+async def test_iterative_edits_then_re_export(harness: Harness, sample_video: Path) -> None:
+    assistant = harness.assistant
+    await assistant.upload([str(sample_video)])
+    await assistant.chat(EXTRACT)
+    assert await assistant.export()
+    await assistant.chat("add lo-fi background music at 30%")
+    await assistant.chat('add a title "Urban Dreams"')
+    harness.new_messages()
+    await assistant.status()
+    summary = harness.said[-1]
+    assert summary.startswith("Timeline (3 tracks): 1. Video: ")
+    assert "2. BGM: Lo-Fi (0-" in summary and "30%" in summary
+    assert '3. Title: "Urban Dreams" (0-' in summary
+    path = await assistant.export()
+    assert path
+    _assert_playable(path)
+    assert_valid_draft((await assistant.state()).draft)
+
+
+@pytest.mark.parametrize("config", [FakeConfig(silent_edit_ratio=1.0)])
+async def test_a_silent_edit_is_reported_from_the_state(
+    harness: Harness, sample_video: Path
+) -> None:
+    await harness.assistant.upload([str(sample_video)])
+    await harness.assistant.chat(EXTRACT)
+    harness.new_messages()
+    result = await harness.assistant.chat('add a title "Paradise Found"')
+    assert result.silent and result.texts == []
+    assert any(line.startswith('✅ Title added: "Paradise Found"') for line in harness.said)
+
+
+@pytest.mark.parametrize("config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=2))])
+async def test_a_dropped_stream_is_recovered_by_polling_state_without_re_sending(
+    harness: Harness, sample_video: Path, backend: NemoBackend
+) -> None:
+    await harness.assistant.upload([str(sample_video)])
+    result = await harness.assistant.chat(EXTRACT)
+    assert result.recovered and not result.failed
+    assert harness.timer.sleeps[0] == 30
+    assert set(harness.timer.sleeps[1:]) <= {60}
+    assert len(backend.operations) == 1  # not re-sent
+    assert any("5 clips extracted" in line for line in result.changes)
+
+
+@pytest.mark.parametrize("config", [FakeConfig(stream_faults=StreamFaults(stall=True))])
+async def test_ten_minutes_of_heartbeats_is_a_timeout_then_five_checks_then_failure(
+    harness: Harness, sample_video: Path
+) -> None:
+    await harness.assistant.upload([str(sample_video)])
+    harness.new_messages()
+    # The client's own clock, moving 15 s per look (the fake's heartbeat cadence): over a
+    # socket the fake's autojumping clock runs ahead of what the client has read.
+    timer = ManualTimer(tick=15)
+    harness.assistant.timer = timer
+    result = await harness.assistant.chat(EXTRACT)
+    assert result.failed
+    assert harness.said.count("⏳ Still working...") >= 4
+    assert timer.sleeps == [30, 60, 60, 60, 60]
+    assert harness.said[-1].startswith("❌ The backend didn't finish after 5 checks")
+
+
+async def test_an_expired_token_is_renewed_with_the_same_client_id(
+    harness: Harness, clock: VirtualClock
+) -> None:
+    assistant = harness.assistant
+    first = await assistant.credits()
+    old_token, user = assistant.project.token, assistant.project.user_id
+    clock.advance(7 * 86_400)
+    again = await assistant.credits()
+    assert assistant.project.token != old_token
+    assert assistant.project.user_id == user
+    assert again == first
+
+
+async def test_a_lost_session_is_replaced_with_a_new_one(
+    harness: Harness, backend: NemoBackend
+) -> None:
+    assistant = harness.assistant
+    await assistant.connect()
+    old = assistant.project.session_id
+    assert old
+    del backend.sessions[old]
+    await assistant.status()
+    assert assistant.project.session_id not in (None, old)
+    assert any("new session" in line for line in harness.said)
+
+
+async def test_out_of_credits_shows_the_registration_link_with_bind(harness: Harness) -> None:
+    assistant = harness.assistant
+    await assistant.chat("generate a video of a lighthouse")
+    assert not await assistant.handle("generate a video of a harbour")
+    user_id = assistant.project.user_id
+    assert harness.said[-1] == (
+        "❌ You're out of credits. Register to get more: "
+        f"https://nemovideo.example/register?bind={user_id}"
+    )
+
+
+async def test_an_unsupported_file_lists_the_supported_formats(
+    harness: Harness, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    assert not await harness.assistant.handle("upload", files=[str(notes)])
+    assert harness.said[-1].startswith("❌ That file type isn't supported. Supported formats: mp4")
+
+
+@pytest.mark.parametrize("config", [FakeConfig(max_upload_bytes=MB)])
+async def test_a_file_too_large_suggests_compressing_or_trimming(
+    harness: Harness, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.mp4"
+    big.write_bytes(b"\0" * (MB + 10))
+    assert not await harness.assistant.handle("upload", files=[str(big)])
+    assert "Compress or trim" in harness.said[-1]
+
+
+async def test_export_without_attribution_headers_says_register_or_upgrade(
+    api: Api, clock: VirtualClock, tmp_path: Path, sample_video: Path
+) -> None:
+    config = ClientConfig(
+        api_url=str(api.http.base_url).rstrip("/"),
+        client_id="bare-client",
+        config_dir=tmp_path,
+        skill_source="",
+    )
+    said: list[str] = []
+    assistant = Assistant(
+        NemoApi(config, http=api.http), say=said.append, timer=FakeClockTimer(clock),
+        downloads=tmp_path,
+    )  # fmt: skip
+    await assistant.upload([str(sample_video)])
+    assert not await assistant.handle("export")
+    assert said[-1] == (
+        "❌ Export isn't available on the free plan. "
+        "Register or upgrade your plan to unlock export."
+    )
+
+
+async def test_export_with_nothing_on_the_timeline_says_so(harness: Harness) -> None:
+    assert not await harness.assistant.handle("export")
+    assert harness.said[-1].startswith("There's nothing to export yet")
+
+
+@pytest.mark.parametrize("config", [FakeConfig(render_failure_rate=1.0)])
+async def test_a_failing_render_is_retried_once_with_a_new_id(
+    harness: Harness, sample_video: Path, backend: NemoBackend
+) -> None:
+    await harness.assistant.upload([str(sample_video)])
+    assert await harness.assistant.export() is None
+    ids = [render_id for _, render_id in backend.renders]
+    assert len(ids) == 2 and ids[0] != ids[1]
+    assert harness.said[-1].startswith("❌ The render failed twice")
+
+
+@pytest.mark.parametrize(
+    "config", [FakeConfig(poll_shape="reference"), FakeConfig(poll_shape="early")]
+)
+async def test_every_documented_poll_shape_exports(harness: Harness, sample_video: Path) -> None:
+    await harness.assistant.upload([str(sample_video)])
+    path = await harness.assistant.export()
+    assert path
+    _assert_playable(path, 3.0)
+
+
+@pytest.mark.parametrize("config", [FakeConfig(event_shape="typed")])
+async def test_the_typed_event_shape_works_too(harness: Harness, sample_video: Path) -> None:
+    await harness.assistant.upload([str(sample_video)])
+    result = await harness.assistant.chat(EXTRACT)
+    assert result.texts or result.changes
+    assert len((await harness.assistant.state()).generated_media) == 5
