@@ -1,17 +1,26 @@
 from __future__ import annotations
 
 import functools
+import os
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings
 from starlette.applications import Starlette
 
 from fake_backend import FakeConfig, NemoBackend, VirtualClock, create_app
 from fake_backend.testing import LiveServer, StreamingASGITransport
 from tests.support import Api
+
+
+# Property tests run 50 examples by default to keep the suite fast;
+# HYPOTHESIS_PROFILE=thorough runs 1000 each.
+settings.register_profile("default", max_examples=50, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @functools.cache

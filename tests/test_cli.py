@@ -17,7 +17,17 @@ NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
 
 def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() -> None:
     process = subprocess.Popen(
-        [str(NEMO_FAKE), "serve", "--port", "0", "--speed", "600", "--demo"],
+        [
+            str(NEMO_FAKE),
+            "serve",
+            "--port",
+            "0",
+            "--speed",
+            "600",
+            "--demo",
+            "--set",
+            "render_fps=2",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

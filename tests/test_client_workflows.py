@@ -48,6 +48,12 @@ class Harness:
         return taken
 
 
+@pytest.fixture
+def config() -> FakeConfig:
+    # Two frames a second is enough to check a rendered MP4; the product default is 10.
+    return FakeConfig(render_fps=2)
+
+
 @pytest.fixture(scope="module")
 def sample_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("media") / "podcast.mp4"

@@ -26,7 +26,9 @@ def _bash_block(heading: str) -> str:
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 def test_the_curl_walk_through_ends_with_a_playable_mp4_then_chat_streams(tmp_path: Path) -> None:
-    backend = NemoBackend(FakeConfig(), clock=ScaledClock(speed=1000), storage=tmp_path / "s")
+    backend = NemoBackend(
+        FakeConfig(render_fps=2), clock=ScaledClock(speed=1000), storage=tmp_path / "s"
+    )
     script = _bash_block("## Walk-through with curl") + _bash_block("## Chat with the agent")
     assert "API=http://127.0.0.1:8787" in script and ".venv/bin/nemo-fake" in script
     with LiveServer(create_app(backend)) as server:
@@ -53,9 +55,7 @@ def test_the_curl_walk_through_ends_with_a_playable_mp4_then_chat_streams(tmp_pa
 
 
 def test_the_nemo_client_quick_edit_ends_with_a_playable_mp4(tmp_path: Path) -> None:
-    backend = NemoBackend(
-        FakeConfig(), clock=ScaledClock(speed=600), storage=tmp_path / "storage"
-    )
+    backend = NemoBackend(FakeConfig(), clock=ScaledClock(speed=600), storage=tmp_path / "storage")
     script = _bash_block("## The reference client")
     assert "export NEMO_API_URL=http://127.0.0.1:8787" in script
     bin_dir = Path(sys.executable).parent
@@ -80,3 +80,11 @@ def test_the_nemo_client_quick_edit_ends_with_a_playable_mp4(tmp_path: Path) -> 
     assert result.stdout.count("Timeline (1 track): 1. Video: ") >= 1
     info = media.probe(tmp_path / "clip.mp4", "video")
     assert (info.width, info.height) == (1080, 1920)
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = README.read_text(encoding="utf-8")
+    command = re.search(r"^python3 -m venv .*?&& \.venv/bin/(python -m pytest.*)$", readme, re.M)
+    assert command, "README has no test command"
+    ci_steps = (README.parent / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert ci_steps[-1] == command.group(1)
