@@ -15,7 +15,6 @@ from fake_backend import FakeConfig, NemoBackend, VirtualClock, create_app
 from fake_backend.testing import LiveServer, StreamingASGITransport
 from tests.support import Api
 
-
 # Property tests run 50 examples by default to keep the suite fast;
 # HYPOTHESIS_PROFILE=thorough runs 1000 each.
 settings.register_profile("default", max_examples=50, deadline=None)
