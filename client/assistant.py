@@ -17,7 +17,7 @@ import httpx
 from client.api import NemoApi
 from client.config import persistent_client_id
 from client.errors import NemoApiError, StreamInterrupted, advice
-from client.gui import translate
+from client.gui import GuiAction, translate
 from client.models import AgentEvent, Balance, ProjectState, RenderStatus, UploadedFile
 from client.router import route
 from client.timeline import describe_changes, summarize
@@ -250,7 +250,7 @@ class Assistant:
         return result
 
     async def _stream(self, text: str, result: ChatResult) -> None:
-        actions: list[str] = []
+        actions: list[GuiAction] = []
 
         async def open_stream() -> tuple[AsyncGenerator[AgentEvent, None], AgentEvent | None]:
             events = self.api.run_sse(self._sid, text)
@@ -271,7 +271,7 @@ class Assistant:
         events: AsyncIterator[AgentEvent],
         first: AgentEvent | None,
         result: ChatResult,
-        actions: list[str],
+        actions: list[GuiAction],
     ) -> None:
         last_content = last_notice = self.timer.now()
         event = first
@@ -293,15 +293,23 @@ class Assistant:
                     if translated.text:
                         result.texts.append(translated.text)
                         self.say(translated.text)
-                    actions += [a.kind for a in translated.actions if a.kind not in actions]
+                    seen = {action.kind for action in actions}
+                    actions += [a for a in translated.actions if a.kind not in seen]
             elif event.kind == "error":
                 result.failed = True
                 self.say(f"❌ The backend reported an error: {event.text}")
                 return
             event = await anext(events, None)
 
-    async def _follow_gui(self, actions: list[str]) -> None:
+    async def _follow_gui(self, found: list[GuiAction]) -> None:
         """Do through the API what the backend told a GUI user to do."""
+        actions = {action.kind for action in found}
+        if any(
+            action.kind == "execute" and re.search(r"upload|上传", action.phrase, re.IGNORECASE)
+            for action in found
+        ):
+            # Vendor doc: never mention GUI upload buttons.
+            self.say("Send the file in chat or give me a URL.")
         if "show_timeline" in actions or "show_state" in actions:
             await self.status()
         if "show_credits" in actions:

@@ -313,3 +313,11 @@ async def test_the_typed_event_shape_works_too(harness: Harness, sample_video: P
     result = await harness.assistant.chat(EXTRACT)
     assert result.texts or result.changes
     assert len((await harness.assistant.state()).generated_media) == 5
+
+
+async def test_asking_for_clips_before_uploading_asks_for_the_file_without_gui_words(
+    harness: Harness,
+) -> None:
+    await harness.assistant.chat(EXTRACT)
+    assert harness.said[-1] == "Send the file in chat or give me a URL."
+    assert not any("button" in line.lower() for line in harness.said)
