@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import functools
 import os
-import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,19 +11,13 @@ from starlette.applications import Starlette
 
 from fake_backend import FakeConfig, NemoBackend, VirtualClock, create_app
 from fake_backend.testing import LiveServer, StreamingASGITransport
-from tests.support import Api
+from tests.support import Api, shared_ssl_context
 
 # Property tests run 50 examples by default to keep the suite fast;
 # HYPOTHESIS_PROFILE=thorough runs 1000 each.
 settings.register_profile("default", max_examples=50, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    # Loading CA certificates costs ~40 ms per httpx client; the live tests share one context.
-    return ssl.create_default_context()
 
 
 @pytest.fixture
@@ -73,7 +65,7 @@ async def api(request: pytest.FixtureRequest, backend: NemoBackend) -> AsyncIter
     previous = app.state.backend
     app.state.backend = backend
     try:
-        async with httpx.AsyncClient(base_url=server.url, verify=_ssl_context()) as http:
+        async with httpx.AsyncClient(base_url=server.url, verify=shared_ssl_context()) as http:
             yield Api(http, "live")
     finally:
         app.state.backend = previous

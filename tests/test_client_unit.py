@@ -9,9 +9,7 @@ contains a bearer token, and every request to the API carries the three attribut
 
 from __future__ import annotations
 
-import functools
 import json
-import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from client.config import ClientConfig, detect_platform, persistent_client_id
 from client.errors import SUPPORTED_FORMATS
 from client.models import AgentEvent
 from client.timer import ManualTimer
+from tests.support import shared_ssl_context
 
 API = "https://api.test"
 CDN = "https://cdn.test"
@@ -191,17 +190,6 @@ class Harness:
         return [json.loads(call.request.content) for call in self.route(name).calls]
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    # Loading CA certificates costs ~90 ms per httpx client; respx answers before TLS anyway.
-    return ssl.create_default_context()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture
 async def h(tmp_path: Path) -> AsyncIterator[Harness]:
     renders = Renders()
@@ -243,7 +231,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
         )
         said: list[str] = []
         timer = ManualTimer()
-        http = httpx.AsyncClient(verify=_ssl_context())
+        http = httpx.AsyncClient(verify=shared_ssl_context())
         api = NemoApi(
             ClientConfig(api_url=API, client_id=CLIENT_ID, config_dir=tmp_path), http=http
         )
