@@ -64,6 +64,11 @@ def main() -> None:
     metavar="KEY=VALUE",
     help="Set any FakeConfig field (YAML value), e.g. --set stream_faults.drop_after_events=3.",
 )
+@click.option(
+    "--admin-token",
+    envvar="NEMO_FAKE_ADMIN_TOKEN",
+    help="Require this bearer on /_fake/ (which otherwise answers loopback clients only).",
+)
 @click.option("--demo", is_flag=True, help="Walk the quick-edit flow against itself on start.")
 def serve(
     host: str,
@@ -74,6 +79,7 @@ def serve(
     event_shape: str,
     silent_ratio: float,
     settings: tuple[str, ...],
+    admin_token: str | None,
     demo: bool,
 ) -> None:
     """Serve the fake API until interrupted."""
@@ -89,7 +95,7 @@ def serve(
         settings,
     )
     backend = NemoBackend(config=config, clock=ScaledClock(speed))
-    app = create_app(backend)
+    app = create_app(backend, admin_token=admin_token)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     # httpx logs every demo request again, with its full URL; one line per request is enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -81,6 +81,13 @@ class ScaledClock:
         elapsed = time.monotonic() - self._start_wall
         return self._start_api + elapsed * self.speed + self._offset
 
+    def set_speed(self, speed: float) -> None:
+        """Change the speed from now on, without a jump in API time."""
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._start_api, self._start_wall, self._offset = self.now(), time.monotonic(), 0.0
+        self.speed = speed
+
     async def sleep_until(self, when: float) -> None:
         # Re-check after waking: `advance` may have moved the deadline closer meanwhile.
         while (remaining := when - self.now()) > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 import shutil
@@ -20,11 +21,13 @@ from fake_backend.domain.accounts import Account, Accounts, ClaimToken, Issue
 from fake_backend.domain.agent import planner, timeline
 from fake_backend.domain.agent.intents import classify
 from fake_backend.domain.agent.operations import Operation
+from fake_backend.domain.faults import Faults
 from fake_backend.domain.ids import IdFactory, chance
 from fake_backend.domain.renders import RenderJob
 from fake_backend.domain.sessions import Session
 from fake_backend.domain.uploads import StoredFile
 from fake_backend.errors import ApiError, Code
+from fake_backend.journal import Journal
 
 RENDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 OUTPUT_FORMATS = ("mp4",)
@@ -75,11 +78,41 @@ class NemoBackend:
         self.renders: dict[tuple[str, str], RenderJob] = {}
         self._render_files: dict[str, RenderJob] = {}
         self.operations: list[Operation] = []
+        self.faults = Faults(seed=self.config.seed)
+        self.journal = Journal()
+        # Snapshots outlive a reset, so a test can reset and go back.
+        if not hasattr(self, "_snapshots"):
+            self._snapshots: dict[str, dict[str, Any]] = {}
         for child in self.storage.iterdir():
             if child != self.upload_dir:
                 shutil.rmtree(child, ignore_errors=True)
         for child in self.upload_dir.iterdir():
             child.unlink()
+
+    # Everything a snapshot holds; files on disk are kept as they are.
+    _SNAPSHOT_FIELDS = (
+        "ids", "accounts", "sessions", "files", "renders", "_render_files", "operations",
+        "faults",
+    )  # fmt: skip
+
+    def snapshot(self) -> str:
+        """Remember the whole world now; `restore` goes back to it."""
+        snapshot_id = f"snap_{len(self._snapshots) + 1}"
+        self._snapshots[snapshot_id] = self._copy_state(
+            {name: getattr(self, name) for name in self._SNAPSHOT_FIELDS}
+        )
+        return snapshot_id
+
+    def restore(self, snapshot_id: str) -> None:
+        saved = self._snapshots.get(snapshot_id)
+        if saved is None:
+            raise ApiError(Code.NOT_FOUND, f"No snapshot {snapshot_id!r}")
+        for name, value in self._copy_state(saved).items():
+            setattr(self, name, value)
+
+    def _copy_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        # The config and clock are shared, not copied: a restore must not undo settings.
+        return copy.deepcopy(state, {id(self.config): self.config, id(self.clock): self.clock})
 
     def close(self) -> None:
         if self._owns_storage:
@@ -370,6 +403,8 @@ class NemoBackend:
         session_id: str,
         draft: object,
         output: dict[str, Any] | None,
+        *,
+        fails: bool = False,
     ) -> RenderJob:
         if not RENDER_ID.match(render_id):
             raise ApiError(
@@ -405,7 +440,7 @@ class NemoBackend:
             pending_seconds=pending,
             processing_seconds=total - pending,
             file_secret=self.ids.secret(),
-            fails=rng.random() < self.config.render_failure_rate,
+            fails=fails or rng.random() < self.config.render_failure_rate,
         )
         self.renders[(account.user_id, render_id)] = job
         self._render_files[job.file_secret] = job

@@ -16,7 +16,7 @@ from fake_backend.domain.backend import NemoBackend
 from fake_backend.errors import ApiError, Code
 from fake_backend.http.envelope import error_response
 from fake_backend.http.logging import RequestLogMiddleware
-from fake_backend.http.routes import accounts, agent, files, renders, sessions, uploads
+from fake_backend.http.routes import accounts, agent, control, files, renders, sessions, uploads
 
 logger = logging.getLogger("nemo_fake")
 
@@ -28,8 +28,12 @@ def create_app(
     *,
     config: FakeConfig | None = None,
     clock: Clock | None = None,
+    admin_token: str | None = None,
 ) -> Starlette:
-    """A fake NemoVideo API. Pass a backend to share state with the caller (tests, CLI)."""
+    """A fake NemoVideo API. Pass a backend to share state with the caller (tests, CLI).
+
+    The `/_fake/` control API answers loopback clients only, or, given `admin_token`,
+    any client that sends it as a bearer."""
     if backend is None:
         backend = NemoBackend(config=config, clock=clock)
     app = Starlette(
@@ -40,6 +44,7 @@ def create_app(
             *renders.routes,
             *files.routes,
             *agent.routes,
+            *control.routes,
         ],
         middleware=[Middleware(RequestLogMiddleware)],
         exception_handlers={
@@ -49,6 +54,7 @@ def create_app(
         },
     )
     app.state.backend = backend
+    app.state.admin_token = admin_token
     return app
 
 

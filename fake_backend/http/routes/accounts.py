@@ -11,8 +11,10 @@ from fake_backend.errors import ApiError, Code
 from fake_backend.http.auth import authenticate, backend_of
 from fake_backend.http.body import json_object, string_field
 from fake_backend.http.envelope import ok
+from fake_backend.http.faults import operation
 
 
+@operation("anonymous_token")
 async def anonymous_token(request: Request) -> Response:
     client_id = request.headers.get("x-client-id", "")
     if not client_id.strip():
@@ -31,6 +33,7 @@ async def anonymous_token(request: Request) -> Response:
     )
 
 
+@operation("claim_token")
 async def claim_token(request: Request) -> Response:
     account = authenticate(request)
     body = await json_object(request)

@@ -21,6 +21,7 @@ from fake_backend.errors import ApiError, Code
 from fake_backend.http.auth import authenticate, backend_of, check_app_name, check_user_segment
 from fake_backend.http.body import json_object, string_field
 from fake_backend.http.events import to_sse
+from fake_backend.http.faults import fired_rule, operation
 
 MAX_MESSAGE_CHARS = 20_000
 # Test-only switch: force (true) or forbid (false) a silent edit for this one message.
@@ -29,6 +30,7 @@ CAMEL_CASE = {"appName": "app_name", "userId": "user_id", "sessionId": "session_
               "newMessage": "new_message"}  # fmt: skip
 
 
+@operation("run_sse")
 async def run_sse(request: Request) -> Response:
     account = authenticate(request)
     body = await json_object(request)
@@ -40,14 +42,18 @@ async def run_sse(request: Request) -> Response:
     check_app_name(string_field(body, "app_name"))
     check_user_segment(account, string_field(body, "user_id", default="me"))
     backend = backend_of(request)
-    operation = backend.run_message(
+    agent_run = backend.run_message(
         account,
         string_field(body, "session_id"),
         _message_text(body),
         force_silent=_silent_switch(request),
     )
     cut = _Cut()
-    return DroppableEventSource(_stream(backend, operation, cut), cut, ping=0, sep="\n")
+    rule = fired_rule(request)
+    drop_after = backend.config.stream_faults.drop_after_events
+    if rule is not None and rule.drop_after_events is not None:
+        drop_after = rule.drop_after_events
+    return DroppableEventSource(_stream(backend, agent_run, cut, drop_after), cut, ping=0, sep="\n")
 
 
 def _message_text(body: dict[str, Any]) -> str:
@@ -93,16 +99,16 @@ class _Cut:
 
 
 async def _stream(
-    backend: NemoBackend, operation: Operation, cut: _Cut
+    backend: NemoBackend, agent_run: Operation, cut: _Cut, drop_after: int | None
 ) -> AsyncIterator[ServerSentEvent]:
-    faults = backend.config.stream_faults
-    for index, event in enumerate(operation.events):
-        if faults.drop_after_events is not None and index >= faults.drop_after_events:
+    latency = backend.config.stream_faults.event_latency
+    for index, event in enumerate(agent_run.events):
+        if drop_after is not None and index >= drop_after:
             cut.cut = True
             return
-        latency = faults.event_latency * (index + 1)
-        await backend.clock.sleep_until(operation.started_at + event.at + latency)
-        yield to_sse(event, operation, index, backend.config.event_shape)
+        delay = latency * (index + 1)
+        await backend.clock.sleep_until(agent_run.started_at + event.at + delay)
+        yield to_sse(event, agent_run, index, backend.config.event_shape)
 
 
 class DroppableEventSource(EventSourceResponse):

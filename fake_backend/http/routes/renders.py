@@ -14,10 +14,12 @@ from fake_backend.domain.renders import RenderJob
 from fake_backend.errors import ApiError, Code
 from fake_backend.http.auth import authenticate, backend_of
 from fake_backend.http.body import json_object, object_field, string_field
+from fake_backend.http.faults import fired_rule, operation
 
 MP4 = "video/mp4"
 
 
+@operation("render_submit")
 async def submit(request: Request) -> Response:
     account = authenticate(request, export=True)
     body = await json_object(request)
@@ -29,22 +31,26 @@ async def submit(request: Request) -> Response:
         session_id=string_field(body, "sessionId"),
         draft=body["draft"],
         output=object_field(body, "output"),
+        fails=bool((rule := fired_rule(request)) and rule.fail_render),
     )
     return await _job_response(request, job)
 
 
+@operation("render_poll")
 async def poll(request: Request) -> Response:
     account = authenticate(request)
     job = backend_of(request).render(account, request.path_params["render_id"])
     return await _job_response(request, job)
 
 
+@operation("render_cancel")
 async def cancel(request: Request) -> Response:
     account = authenticate(request)
     job = backend_of(request).cancel_render(account, request.path_params["render_id"])
     return await _job_response(request, job)
 
 
+@operation("render_download")
 async def download(request: Request) -> Response:
     account = authenticate(request)
     backend = backend_of(request)

@@ -9,8 +9,10 @@ from starlette.routing import Route
 from fake_backend.http.auth import authenticate, backend_of, check_app_name, check_user_segment
 from fake_backend.http.body import json_object, string_field
 from fake_backend.http.envelope import ok
+from fake_backend.http.faults import operation
 
 
+@operation("create_session")
 async def create_session(request: Request) -> Response:
     account = authenticate(request)
     check_user_segment(account, request.path_params["user"])
@@ -26,6 +28,7 @@ async def create_session(request: Request) -> Response:
     )
 
 
+@operation("state")
 async def latest_state(request: Request) -> Response:
     account = authenticate(request)
     check_app_name(request.path_params["app"])
@@ -34,6 +37,7 @@ async def latest_state(request: Request) -> Response:
     return ok({**session.state(), "user_id": account.user_id})
 
 
+@operation("balance")
 async def balance(request: Request) -> Response:
     account = authenticate(request)
     found = backend_of(request).balance(account)

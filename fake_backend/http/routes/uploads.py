@@ -11,9 +11,11 @@ from fake_backend.errors import ApiError, Code
 from fake_backend.http.auth import authenticate, backend_of, check_app_name, check_user_segment
 from fake_backend.http.body import json_object, string_field, string_list_field
 from fake_backend.http.envelope import ok
+from fake_backend.http.faults import operation
 from fake_backend.http.multipart import receive_files
 
 
+@operation("upload")
 async def upload(request: Request) -> Response:
     account = authenticate(request)
     check_app_name(request.path_params["app"])

@@ -1,0 +1,185 @@
+"""The `/_fake/` control API and fault rules, over HTTP in-process and live."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from fake_backend import NemoBackend, VirtualClock, create_app
+from fake_backend.domain.faults import FaultRule
+from fake_backend.testing import StreamingASGITransport
+from tests.support import Api, chat, draft_of, error_code
+
+
+async def _add_fault(api: Api, **rule: object) -> dict[str, object]:
+    response = await api.http.post("/_fake/faults", json=rule)
+    assert response.status_code == 200, response.text
+    added: dict[str, object] = response.json()["data"]
+    return added
+
+
+async def test_a_fault_rule_fails_the_nth_call_of_an_operation_with_a_code(api: Api) -> None:
+    user = await api.new_user()
+    await _add_fault(api, operation="balance", on_call=2, code=1001)
+    first = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    second = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    third = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    assert [first.status_code, second.status_code, third.status_code] == [200, 401, 200]
+    assert error_code(second) == 1001
+    listed = (await api.http.get("/_fake/faults")).json()["data"]
+    assert listed["rules"][0]["fired"] == 1 and listed["calls"]["balance"] == 3
+
+
+async def test_a_fault_rule_can_answer_a_bare_http_status(api: Api) -> None:
+    user = await api.new_user()
+    await _add_fault(api, operation="state", http_status=503)
+    response = await api.http.get(
+        f"/api/state/nemo_agent/me/{user.session_id}/latest", headers=user.headers
+    )
+    assert response.status_code == 503
+
+
+async def test_a_fault_rule_fails_a_render(api: Api, clock: VirtualClock) -> None:
+    user = await api.new_user()
+    await _add_fault(api, operation="render_submit", fail_render=True, times=1)
+    await api.submit_render(user, "render_1", draft_of())
+    await api.submit_render(user, "render_2", draft_of())
+    clock.advance(90)
+    statuses = [(await api.poll(user, rid)).json()["status"] for rid in ("render_1", "render_2")]
+    assert statuses == ["failed", "completed"]
+
+
+async def test_a_fault_rule_cuts_one_stream(api: Api) -> None:
+    user = await api.new_user()
+    await _add_fault(api, operation="run_sse", drop_after_events=0, times=1)
+    with pytest.raises(httpx.RemoteProtocolError):
+        await chat(api.http, user, "hello")
+    assert (await chat(api.http, user, "hello")).texts
+
+
+async def test_a_rule_with_no_condition_fires_on_every_call_until_times_runs_out(api: Api) -> None:
+    user = await api.new_user()
+    await _add_fault(api, operation="balance", code=2001, times=2)
+    codes = [
+        error_code(await api.http.get("/api/credits/balance/simple", headers=user.headers))
+        for _ in range(3)
+    ]
+    assert codes == [2001, 2001, 0]
+
+
+async def test_bad_fault_rules_are_400_naming_the_problem(api: Api) -> None:
+    for rule, message in [
+        ({"operation": "teleport"}, "unknown operation"),
+        ({"operation": "balance", "code": 9999}, "not in the error table"),
+        ({"operation": "balance", "drop_after_events": 2}, "applies to run_sse"),
+        ({"operation": "balance", "colour": "red"}, "Unknown fault field"),
+    ]:
+        response = await api.http.post("/_fake/faults", json=rule)
+        assert response.status_code == 400 and message in response.json()["message"], rule
+
+
+async def test_clearing_faults(api: Api) -> None:
+    user = await api.new_user()
+    added = await _add_fault(api, operation="balance", code=2001, probability=1.0)
+    assert (await api.http.delete(f"/_fake/faults/{added['id']}")).status_code == 200
+    assert (
+        await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    ).status_code == 200
+    await _add_fault(api, operation="balance", code=2001, probability=1.0)
+    await api.http.delete("/_fake/faults")
+    assert (
+        await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    ).status_code == 200
+
+
+def test_probability_rules_are_seeded() -> None:
+    def fired(seed: int) -> list[bool]:
+        backend = NemoBackend()
+        backend.faults.seed = seed
+        backend.faults.add(FaultRule("balance", probability=0.5))
+        outcome = [backend.faults.check("balance") is not None for _ in range(40)]
+        backend.close()
+        return outcome
+
+    assert fired(1) == fired(1)
+    assert fired(1) != fired(2)
+    assert 8 < sum(fired(1)) < 32
+
+
+async def test_the_clock_reads_and_advances_over_http(api: Api, clock: VirtualClock) -> None:
+    user = await api.new_user()
+    before = (await api.http.get("/_fake/clock")).json()["data"]
+    assert before["kind"] == "virtual" and before["now"] == clock.now()
+    advanced = await api.http.post("/_fake/clock/advance", json={"seconds": 7 * 86_400})
+    assert advanced.json()["data"]["now"] == before["now"] + 7 * 86_400
+    expired = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    assert error_code(expired) == 1001
+    bad = await api.http.post("/_fake/clock/advance", json={"seconds": -1})
+    assert bad.status_code == 400
+    no_speed = await api.http.post("/_fake/clock/speed", json={"speed": 2})
+    assert no_speed.status_code == 409
+
+
+async def test_the_journal_records_every_api_request(api: Api) -> None:
+    user = await api.new_user()
+    await api.http.get("/api/credits/balance/simple", headers={})
+    entries = (await api.http.get("/_fake/journal")).json()["data"]["entries"]
+    assert [e["operation"] for e in entries] == ["anonymous_token", "create_session", "balance"]
+    assert entries[-1]["status"] == 401 and entries[-1]["code"] == 1001
+    assert entries[0]["code"] == 0 and entries[0]["method"] == "POST"
+    failed = await api.http.get("/_fake/journal", params={"code": 1001})
+    assert len(failed.json()["data"]["entries"]) == 1
+    by_path = await api.http.get("/_fake/journal", params={"path": "/api/tasks"})
+    assert [e["operation"] for e in by_path.json()["data"]["entries"]] == ["create_session"]
+    assert user.token not in str(entries)
+    await api.http.delete("/_fake/journal")
+    assert (await api.http.get("/_fake/journal")).json()["data"]["entries"] == []
+
+
+async def test_the_ledger_shows_every_movement(api: Api) -> None:
+    user = await api.new_user()
+    await chat(api.http, user, "generate a video of a comet")
+    data = (await api.http.get("/_fake/ledger", params={"user_id": user.user_id})).json()["data"]
+    (account,) = data["accounts"]
+    assert [m["kind"] for m in account["movements"]] == ["grant", "freeze", "charge"]
+    assert (account["available"], account["frozen"], account["total"]) == (0, 0, 0)
+
+
+async def test_snapshot_and_restore(api: Api) -> None:
+    user = await api.new_user()
+    snapshot = (await api.http.post("/_fake/snapshots")).json()["data"]["id"]
+    await api.upload_url(user, "https://example.com/talk.mp4")
+    assert len((await api.state(user))["state"]["video_infos"]) == 1
+    restored = await api.http.post(f"/_fake/snapshots/{snapshot}/restore")
+    assert restored.status_code == 200
+    assert (await api.state(user))["state"]["video_infos"] == []
+    missing = await api.http.post("/_fake/snapshots/snap_99/restore")
+    assert missing.status_code == 404
+
+
+async def test_reset_forgets_everything(api: Api) -> None:
+    user = await api.new_user()
+    assert (await api.http.post("/_fake/reset")).json()["data"] == {"reset": True}
+    response = await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    assert error_code(response) == 1001
+
+
+async def test_the_control_api_is_loopback_only_by_default(backend: NemoBackend) -> None:
+    app = create_app(backend)
+    transport = StreamingASGITransport(app, client=("203.0.113.9", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://nemo.test") as http:
+        assert (await http.post("/_fake/reset")).status_code == 404
+        # The API itself answers anyone.
+        token = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})
+        assert token.status_code == 200
+
+
+async def test_an_admin_token_is_required_when_set(backend: NemoBackend) -> None:
+    app = create_app(backend, admin_token="s3cret")
+    transport = StreamingASGITransport(app, client=("203.0.113.9", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://nemo.test") as http:
+        assert error_code(await http.get("/_fake/clock")) == 1001
+        wrong = await http.get("/_fake/clock", headers={"Authorization": "Bearer nope"})
+        assert error_code(wrong) == 1001
+        right = await http.get("/_fake/clock", headers={"Authorization": "Bearer s3cret"})
+        assert right.status_code == 200
