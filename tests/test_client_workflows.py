@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,28 +11,10 @@ import pytest
 from client import Assistant, ClientConfig, ManualTimer, NemoApi
 from fake_backend import FakeConfig, NemoBackend, VirtualClock, media
 from fake_backend.config import MB, StreamFaults
+from fake_backend.testing import FakeClockTimer
 from tests.support import Api, assert_valid_draft
 
 EXTRACT = "extract the top 5 viral short clips from this long video"
-
-
-class FakeClockTimer:
-    """The client's timer on the fake's clock: a client waiting 30 s moves API time 30 s."""
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self.clock = clock
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.clock.now()
-
-    def wall(self) -> float:
-        return self.clock.now()
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.clock.advance(seconds)
-        await asyncio.sleep(0)
 
 
 @dataclass

@@ -1,0 +1,183 @@
+"""The pytest plugin, used as another project would: each fixture, then the plugin on its own in
+a fresh directory, where only the `pytest11` entry point can have brought it in."""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from fake_backend import FakeConfig, media
+from fake_backend.testing import NemoFake, NemoServer
+from fake_backend.testing.live import FakeSwitch
+from fake_backend.testing.plugin import NemoClient
+
+pytest_plugins = ["pytester"]
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+ATTRIBUTION = {"X-Skill-Source": "my-skill", "X-Skill-Version": "1.0.0", "X-Skill-Platform": "ci"}
+EXTRACT = "extract the top 5 viral short clips from this long video"
+# Two frames a second is plenty for probing an MP4, and renders it several times faster.
+QUICK = pytest.mark.parametrize("nemo_fake_config", [FakeConfig(render_fps=2)])
+
+
+async def _render_a_url_upload(http: httpx.AsyncClient, fake: NemoFake) -> bytes:
+    """Token, session, a URL upload, a render; the clock moved on; the MP4 downloaded."""
+    response = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c-1"})
+    token = response.json()["data"]["token"]
+    headers = {"Authorization": f"Bearer {token}", **ATTRIBUTION}
+    response = await http.post(
+        "/api/tasks/me/with-session/nemo_agent", headers=headers, json={"task_name": "t"}
+    )
+    session_id = response.json()["data"]["session_id"]
+    response = await http.post(
+        f"/api/upload-video/nemo_agent/me/{session_id}",
+        headers=headers,
+        json={"urls": ["https://media.example.com/talk.mp4"], "source_type": "url"},
+    )
+    assert response.status_code == 200, response.text
+    draft = fake.state(session_id)["state"]["draft"]
+    body = {"id": "render_1", "sessionId": session_id, "draft": draft}
+    response = await http.post("/api/render/proxy/lambda", headers=headers, json=body)
+    assert response.json()["status"] == "pending"
+
+    fake.advance(120)  # renders take 30-90 s of API time
+    poll = (await http.get("/api/render/proxy/lambda/render_1", headers=headers)).json()
+    assert poll["status"] == "completed"
+    download = await http.get(poll["output"]["url"])
+    assert download.status_code == 200
+    assert [movement.amount for movement in fake.ledger(token)] == [100]  # renders are free
+    return download.content
+
+
+def _assert_playable_mp4(path: Path) -> None:
+    info = media.probe(path, "video")
+    assert (info.width, info.height) == (1080, 1920)
+    assert info.duration > 1
+
+
+@QUICK
+async def test_nemo_fake_in_process(nemo_fake: NemoFake, tmp_path: Path) -> None:
+    async with nemo_fake.http() as http:
+        mp4 = await _render_a_url_upload(http, nemo_fake)
+    (tmp_path / "clip.mp4").write_bytes(mp4)
+    _assert_playable_mp4(tmp_path / "clip.mp4")
+
+
+@QUICK
+async def test_nemo_server_over_a_socket(nemo_server: NemoServer, tmp_path: Path) -> None:
+    assert nemo_server.url.startswith("http://127.0.0.1:")
+    async with httpx.AsyncClient(base_url=nemo_server.url) as http:
+        mp4 = await _render_a_url_upload(http, nemo_server.fake)
+    (tmp_path / "clip.mp4").write_bytes(mp4)
+    _assert_playable_mp4(tmp_path / "clip.mp4")
+
+
+async def test_nemo_server_is_nemo_fake_and_fresh_for_each_test(
+    nemo_server: NemoServer, nemo_fake: NemoFake
+) -> None:
+    assert nemo_server.fake is nemo_fake
+    # Fresh: only this test's token exists, and the client id other tests used gets one.
+    async with nemo_server.http() as http:
+        response = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c-1"})
+    assert response.status_code == 200
+    assert list(nemo_fake.backend.accounts.tokens) == [response.json()["data"]["token"]]
+
+
+@QUICK
+async def test_nemo_client_quick_edit_ends_in_a_playable_mp4(nemo_client: NemoClient) -> None:
+    await nemo_client.upload(["https://media.example.com/podcast.mp4"])
+    assert await nemo_client.handle(EXTRACT)
+    path = await nemo_client.export()
+    assert path is not None and path.parent == nemo_client.downloads
+    _assert_playable_mp4(path)
+    assert any(line.startswith("✅ Video ready! ") for line in nemo_client.said)
+    # The client's 30 s render polls ran on the fake's clock, not the wall's.
+    assert 30.0 in nemo_client.timer.sleeps
+    session_id = nemo_client.project.session_id
+    assert len(nemo_client.fake.state(session_id)["state"]["generated_media"]) == 5
+
+
+async def test_nemo_respx_routes_the_real_url_to_the_fake(
+    nemo_respx: respx.MockRouter, nemo_fake: NemoFake
+) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            "https://mega-api-prod.nemovideo.ai/api/auth/anonymous-token",
+            headers={"X-Client-Id": "c-1"},
+        )
+    assert response.status_code == 200
+    token = response.json()["data"]["token"]
+    assert nemo_fake.ledger(token)[0].kind == "grant"
+    assert nemo_respx.calls.call_count == 1
+
+
+async def test_nemo_respx_streams_run_sse_events_as_they_happen(
+    nemo_respx: respx.MockRouter, nemo_fake: NemoFake
+) -> None:
+    nemo_fake.clock.autojump = False  # the generation stays mid-way until the test moves time
+    async with httpx.AsyncClient(base_url="https://mega-api-prod.nemovideo.ai") as http:
+        response = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})
+        headers = {"Authorization": f"Bearer {response.json()['data']['token']}"}
+        response = await http.post(
+            "/api/tasks/me/with-session/nemo_agent", headers=headers, json={"task_name": "t"}
+        )
+        body = {
+            "app_name": "nemo_agent",
+            "user_id": "me",
+            "session_id": response.json()["data"]["session_id"],
+            "new_message": {"parts": [{"text": "generate a video of a city timelapse"}]},
+        }
+        async with http.stream("POST", "/run_sse", headers=headers, json=body) as stream:
+            # A buffering mock would only get here once the whole 100-300 s had passed.
+            nemo_fake.advance(20)
+            first = await stream.aiter_lines().__anext__()
+    assert first.startswith("data: ") and "Generating" in first
+
+
+def test_nemo_respx_tells_a_sync_client_to_use_nemo_server(nemo_respx: respx.MockRouter) -> None:
+    with httpx.Client() as http, pytest.raises(TypeError, match="use nemo_server"):
+        http.get("https://mega-api-prod.nemovideo.ai/api/credits/balance/simple")
+
+
+def test_nemo_fake_helpers_name_what_is_missing(nemo_fake: NemoFake) -> None:
+    with pytest.raises(KeyError, match="no account"):
+        nemo_fake.ledger("nmv_usr_nobody")
+    with pytest.raises(KeyError, match="no session"):
+        nemo_fake.state("123")
+
+
+async def test_a_switch_with_no_fake_plugged_in_answers_503() -> None:
+    transport = httpx.ASGITransport(FakeSwitch())
+    async with httpx.AsyncClient(transport=transport, base_url="http://nemo.test") as http:
+        response = await http.get("/api/credits/balance/simple")
+    assert response.status_code == 503
+    assert "no fake" in response.json()["message"]
+
+
+def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
+    plugins = {entry.name: entry.value for entry in entry_points(group="pytest11")}
+    assert plugins["nemo_fake"] == "fake_backend.testing.plugin"
+
+
+def test_the_readme_example_passes_in_a_project_of_its_own(pytester: pytest.Pytester) -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Testing your own client (pytest plugin)", 1)[1]
+    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert example, "README has no python example in its plugin section"
+    pytester.makepyfile(test_my_client=example.group(1))
+    # In a directory with no conftest, a new pytest configuration finds plugins only through
+    # installed entry points: that is how another project gets ours. In-process rather than a
+    # subprocess, which would spend ~2 s importing this project's other test tools.
+    result = pytester.runpytest_inprocess("-p", "anyio", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    # And it is the entry point that brought them: without it the file cannot even collect.
+    result = pytester.runpytest_inprocess(
+        "-p", "anyio", "-p", "no:nemo_fake", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*uses no argument 'nemo_fake_config'*"])
