@@ -65,6 +65,12 @@ def main() -> None:
     help="Set any FakeConfig field (YAML value), e.g. --set stream_faults.drop_after_events=3.",
 )
 @click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Start with a scenario file's seed, settings and faults.",
+)
+@click.option(
     "--admin-token",
     envvar="NEMO_FAKE_ADMIN_TOKEN",
     help="Require this bearer on /_fake/ (which otherwise answers loopback clients only).",
@@ -79,12 +85,16 @@ def serve(
     event_shape: str,
     silent_ratio: float,
     settings: tuple[str, ...],
+    scenario_file: Path | None,
     admin_token: str | None,
     demo: bool,
 ) -> None:
     """Serve the fake API until interrupted."""
     import uvicorn
 
+    planned = _scenario(scenario_file) if scenario_file else None
+    if planned is not None:
+        seed = planned.seed
     config = _configure(
         {
             "seed": seed,
@@ -94,7 +104,11 @@ def serve(
         },
         settings,
     )
+    if planned is not None:
+        config = with_overrides(config, planned.settings)
     backend = NemoBackend(config=config, clock=ScaledClock(speed))
+    for rule in planned.faults if planned is not None else []:
+        backend.faults.add(rule)
     app = create_app(backend, admin_token=admin_token)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     # httpx logs every demo request again, with its full URL; one line per request is enough.
@@ -122,6 +136,15 @@ def serve(
         backend.close()
 
 
+def _scenario(path: Path) -> Any:
+    from fake_backend.testing import scenarios
+
+    try:
+        return scenarios.load(path)
+    except scenarios.ScenarioError as error:
+        raise click.BadParameter(str(error), param_hint="--scenario") from None
+
+
 def _configure(options: dict[str, Any], settings: tuple[str, ...]) -> FakeConfig:
     overrides = dict(options)
     for item in settings:
@@ -133,6 +156,44 @@ def _configure(options: dict[str, Any], settings: tuple[str, ...]) -> FakeConfig
         return with_overrides(FakeConfig(), overrides)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--set") from None
+
+
+@main.group()
+def scenario() -> None:
+    """Scenario files: scripted workflows and faults (see scenarios/)."""
+
+
+@scenario.command("run")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--target",
+    metavar="URL",
+    help="Run against a served fake (its /_fake/ control API) instead of one in-process.",
+)
+def scenario_run(paths: tuple[Path, ...], target: str | None) -> None:
+    """Run scenario files (or every *.yaml in a folder); exit 1 if any step fails."""
+    from fake_backend.testing import scenarios
+
+    files = [file for path in paths for file in scenarios.discover(path)]
+    passed = failed = 0
+    for file in files:
+        try:
+            loaded = scenarios.load(file)
+        except scenarios.ScenarioError as error:
+            click.echo(f"✗ {error}")
+            failed += 1
+            continue
+        click.echo(f"{loaded.name} ({file})")
+        results = scenarios.run_sync(
+            loaded, target=target, on_step=lambda r: click.echo(scenarios.describe(r))
+        )
+        if all(result.passed for result in results):
+            passed += 1
+        else:
+            failed += 1
+    click.echo(f"scenarios: {passed} passed, {failed} failed")
+    if failed or not files:
+        raise SystemExit(1)
 
 
 @main.command("sample-video")

@@ -1,0 +1,130 @@
+"""Scenario files: the loader's errors point at file, line and field; the runner and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fake_backend import NemoBackend, ScaledClock, create_app
+from fake_backend.cli import main
+from fake_backend.testing import LiveServer
+from fake_backend.testing.scenarios import ScenarioError, load, run
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "scenarios"
+GOOD = """\
+name: tiny
+steps:
+  - credits:
+    expect: {said: ["100 available"]}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "where", "problem"),
+    [
+        ("name: x\nsteps: []\n", 2, "steps", "non-empty list"),
+        ("steps:\n  - credits:\n", 1, "name", "required"),
+        ("name: x\ncolour: red\nsteps:\n  - credits:\n", 2, "colour", "unknown field"),
+        ("name: x\nsteps:\n  - credits:\n  - dance: now\n", 4, "steps[1]", "exactly one action"),
+        ("name: x\nsteps:\n  - chat: ''\n", 3, "steps[0].chat", "a message"),
+        ("name: x\nsteps:\n  - advance: -5\n", 3, "steps[0].advance", "seconds"),
+        (
+            "name: x\nsteps:\n  - credits:\n    expect:\n      ledger: {money: 1}\n",
+            5,
+            "steps[0].expect.ledger",
+            "available, frozen, total",
+        ),
+        (
+            "name: x\nsteps:\n  - credits:\n    expect: {vibes: good}\n",
+            4,
+            "steps[0].expect.vibes",
+            "unknown expectation",
+        ),
+        ("name: x\nsettings:\n  poll_shape: sideways\nsteps:\n  - credits:\n", 3,
+         "settings.poll_shape", "one of current, reference, early"),
+        ("name: x\nfaults:\n  - {operation: teleport}\nsteps:\n  - credits:\n", 3, "faults[0]",
+         "unknown operation"),
+        ("name: x\nsteps: [credits: {\n", 3, "yaml", "expected"),
+    ],
+)  # fmt: skip
+def test_a_bad_scenario_names_the_file_line_and_field(
+    tmp_path: Path, text: str, line: int, where: str, problem: str
+) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as raised:
+        load(path)
+    error = raised.value
+    assert (error.line, error.where) == (line, where), str(error)
+    assert problem in error.problem
+    assert str(error).startswith(f"{path}:{line}: {where}: ")
+
+
+def test_every_catalogue_scenario_loads_and_every_error_row_has_one() -> None:
+    names = {load(path).name for path in CATALOGUE.glob("*.yaml")}
+    for wanted in (
+        "quick-edit",
+        "batch",
+        "iterative",
+        "dropped-stream-recovery",
+        "heartbeats-only-timeout",
+        "failed-render-retry",
+        "sse-temporary-issue",
+        "sse-heartbeats",
+        "sse-silent-edit",
+        "sse-tool-events-and-empty-data",
+    ):
+        assert wanted in names  # fmt: skip
+    codes = {name.split("-")[1] for name in names if name.startswith("error-")}
+    assert codes == {"1001", "1002", "2001", "4001", "4002", "400", "402", "429"}
+
+
+async def test_a_failing_expectation_is_reported_with_what_was_said(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, "name: x\nsteps:\n  - credits:\n    expect: {said: ['999 available']}\n"
+    )
+    (result,) = await run(load(path))
+    assert not result.passed
+    assert "nothing said contains '999 available'" in result.failures[0]
+    assert "100 available" in result.failures[0]
+
+
+def test_scenario_run_prints_a_line_per_step_and_a_summary(tmp_path: Path) -> None:
+    good = _write(tmp_path, GOOD)
+    result = CliRunner().invoke(main, ["scenario", "run", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "  ✓ step 1 credits" in result.output
+    assert result.output.strip().endswith("scenarios: 1 passed, 0 failed")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: broken\nsteps:\n  - credits:\n    expect: {said: ['nope']}\n")
+    failed = CliRunner().invoke(main, ["scenario", "run", str(good), str(bad)])
+    assert failed.exit_code == 1
+    assert "  ✗ step 1 credits" in failed.output and "1 passed, 1 failed" in failed.output
+
+
+def test_scenario_run_against_a_served_fake(tmp_path: Path) -> None:
+    backend = NemoBackend(clock=ScaledClock(speed=1000), storage=tmp_path / "s")
+    with LiveServer(create_app(backend)) as server:
+        result = CliRunner().invoke(
+            main,
+            ["scenario", "run", "--target", server.url,
+             str(CATALOGUE / "error-429-rate-limit.yaml"),
+             str(CATALOGUE / "error-1001-token-expiry.yaml")],
+        )  # fmt: skip
+    backend.close()
+    assert result.exit_code == 0, result.output
+    assert "2 passed, 0 failed" in result.output
+
+
+def test_serve_refuses_a_broken_scenario_naming_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "name: x\nsteps:\n  - dance:\n")
+    result = CliRunner().invoke(main, ["serve", "--scenario", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:3: steps[0]" in result.output
