@@ -199,8 +199,8 @@ def scenario_run(paths: tuple[Path, ...], target: str | None) -> None:
 @main.command("sample-video")
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--duration", default=10.0, show_default=True, type=float, help="Seconds.")
-@click.option("--width", default=1280, show_default=True, type=int)
-@click.option("--height", default=720, show_default=True, type=int)
+@click.option("--width", default=640, show_default=True, type=int)
+@click.option("--height", default=360, show_default=True, type=int)
 def sample_video(dest: Path, duration: float, width: int, height: int) -> None:
     """Write a small real MP4 to DEST, for trying uploads."""
     media.make_sample_video(dest, duration_s=duration, width=width, height=height)

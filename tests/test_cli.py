@@ -57,7 +57,7 @@ def test_sample_video_writes_a_real_mp4(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["sample-video", str(dest), "--duration", "1.5"])
     assert result.exit_code == 0, result.output
     info = media.probe(dest, "video")
-    assert (info.width, info.height) == (1280, 720)
+    assert (info.width, info.height) == (640, 360)
     assert abs(info.duration - 1.5) < 0.1
 
 

@@ -11,6 +11,12 @@ from fake_backend import FakeConfig, NemoBackend, VirtualClock, media
 from tests.support import ATTRIBUTION, Api, User, draft_of, error_code
 
 
+@pytest.fixture
+def config() -> FakeConfig:
+    # Two frames a second is plenty to check size and duration; the product default is 10.
+    return FakeConfig(render_fps=2)
+
+
 async def _render_to_completion(
     api: Api, clock: VirtualClock, user: User, draft: dict[str, Any]
 ) -> dict[str, Any]:
