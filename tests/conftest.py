@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -53,9 +54,83 @@ def live_app() -> Iterator[tuple[Starlette, LiveServer]]:
     placeholder.close()
 
 
-@pytest.fixture(params=["inprocess", "live"])
-async def api(request: pytest.FixtureRequest, backend: NemoBackend) -> AsyncIterator[Api]:
-    """The fake under test, reached in-process (streaming ASGI) or over a live socket."""
+TARGETS = ("inprocess", "live")
+# Fixtures that reach inside the fake: a test using one (or setting `config`) needs the fake.
+FAKE_CONTROLS = {"backend", "clock"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nemo", "NemoVideo contract targets")
+    group.addoption(
+        "--nemo-target",
+        metavar="URL",
+        help="Run the contract tests against this base URL (a served fake or the real API) "
+        "instead of the in-process and live fakes. A token comes from NEMO_TOKEN if set.",
+    )
+    group.addoption(
+        "--nemo-spend",
+        action="store_true",
+        help="With --nemo-target, also run the tests that spend credits.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "spends_credits: runs agent work that costs credits")
+    config.addinivalue_line("markers", "control_api: needs the fake's /_fake/ control API")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "api" in metafunc.fixturenames:
+        target = metafunc.config.getoption("--nemo-target")
+        metafunc.parametrize("api", ["target"] if target else TARGETS, indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    target = config.getoption("--nemo-target")
+    if not target:
+        return
+    is_fake = _serves_control_api(target)
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "api" not in fixtures:
+            reason = "not a contract test: runs only without --nemo-target"
+        elif fixtures & FAKE_CONTROLS or "config" in _params(item):
+            reason = "needs the in-process fake's clock, backend or config"
+        elif item.get_closest_marker("control_api") and not is_fake:
+            reason = f"needs the /_fake/ control API, which {target} does not serve"
+        elif item.get_closest_marker("spends_credits") and not config.getoption("--nemo-spend"):
+            reason = "spends credits: pass --nemo-spend to run it"
+        else:
+            continue
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _params(item: pytest.Item) -> dict[str, object]:
+    callspec = getattr(item, "callspec", None)
+    return dict(callspec.params) if callspec is not None else {}
+
+
+@functools.cache
+def _serves_control_api(target: str) -> bool:
+    try:
+        return httpx.get(f"{target.rstrip('/')}/_fake/clock", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+async def api(request: pytest.FixtureRequest, config: FakeConfig) -> AsyncIterator[Api]:
+    """The API under test: the fake in-process (streaming ASGI) or over a live socket, or
+    with --nemo-target any base URL. (`config` is asked for so tests can parametrize it.)"""
+    if request.param == "target":
+        url = request.config.getoption("--nemo-target")
+        async with httpx.AsyncClient(base_url=url, verify=shared_ssl_context()) as http:
+            if _serves_control_api(url):
+                # A served fake starts each test fresh, as the in-process one does.
+                assert (await http.post("/_fake/reset")).status_code == 200
+            yield Api(http, "target", token=os.environ.get("NEMO_TOKEN") or None)
+        return
+    backend: NemoBackend = request.getfixturevalue("backend")
     if request.param == "inprocess":
         transport = StreamingASGITransport(create_app(backend))
         async with httpx.AsyncClient(transport=transport, base_url="http://nemo.test") as http:

@@ -10,6 +10,8 @@ from fake_backend.domain.faults import FaultRule
 from fake_backend.testing import StreamingASGITransport
 from tests.support import Api, chat, draft_of, error_code
 
+pytestmark = pytest.mark.control_api
+
 
 async def _add_fault(api: Api, **rule: object) -> dict[str, object]:
     response = await api.http.post("/_fake/faults", json=rule)

@@ -101,7 +101,7 @@ async def test_download_before_completion_is_409(api: Api) -> None:
     await api.submit_render(user, "render_1", draft_of())
     early = await api.http.get("/api/render/proxy/render_1/download", headers=user.headers)
     assert early.status_code == 409
-    assert "pending" in early.json()["message"]
+    assert "not completed" in early.json()["message"]
 
 
 async def test_output_is_optional_and_defaults_to_mp4_high(api: Api) -> None:

@@ -14,6 +14,8 @@ from fake_backend import FakeConfig, NemoBackend, VirtualClock
 from fake_backend.config import StreamFaults
 from tests.support import Api, User, assert_valid_draft, chat, error_code, sse_body
 
+pytestmark = pytest.mark.spends_credits
+
 EXTRACT = "extract the top 5 viral short clips from this long video"
 
 
