@@ -181,3 +181,25 @@ def test_the_readme_example_passes_in_a_project_of_its_own(pytester: pytest.Pyte
     )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*uses no argument 'nemo_fake_config'*"])
+
+
+async def test_nemo_fake_offers_the_control_api_as_python(nemo_fake: NemoFake) -> None:
+    from fake_backend.domain.faults import FaultRule
+
+    async with nemo_fake.http() as http:
+        token = (await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})).json()[
+            "data"
+        ]["token"]
+        snapshot = nemo_fake.snapshot()  # the account, and no fault rules yet
+        nemo_fake.faults.add(FaultRule("balance", on_call=1, http_status=502))
+        first = await http.get(
+            "/api/credits/balance/simple", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert first.status_code == 502
+        assert [e.operation for e in nemo_fake.journal.find()] == ["anonymous_token", "balance"]
+        nemo_fake.reset()
+        nemo_fake.restore(snapshot)
+        again = await http.get(
+            "/api/credits/balance/simple", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert again.status_code == 200

@@ -16,8 +16,10 @@ from starlette.applications import Starlette
 from fake_backend.clock import VirtualClock
 from fake_backend.config import FakeConfig
 from fake_backend.domain.backend import NemoBackend
+from fake_backend.domain.faults import Faults
 from fake_backend.domain.ledger import Movement
 from fake_backend.http.app import create_app
+from fake_backend.journal import Journal
 from fake_backend.testing.transport import StreamingASGITransport
 
 __all__ = ["DEFAULT_BASE_URL", "REAL_API_URL", "NemoFake"]
@@ -85,8 +87,27 @@ class NemoFake:
             raise KeyError(f"no session {session_id!r}")
         return {**session.state(), "user_id": session.user_id}
 
+    @property
+    def faults(self) -> Faults:
+        """Fault rules, as `/_fake/faults`: `fake.faults.add(FaultRule("render_poll", on_call=2,
+        http_status=502))`."""
+        return self.backend.faults
+
+    @property
+    def journal(self) -> Journal:
+        """Requests answered, as `/_fake/journal`: `fake.journal.find(operation="run_sse")`."""
+        return self.backend.journal
+
+    def snapshot(self) -> str:
+        """Remember the whole state; `restore(id)` goes back to it."""
+        return self.backend.snapshot()
+
+    def restore(self, snapshot_id: str) -> None:
+        self.backend.restore(snapshot_id)
+
     def reset(self) -> None:
-        """Forget every account, session, upload and render; the clock keeps its time."""
+        """Forget every account, session, upload, render, fault rule and journal entry; the
+        clock keeps its time."""
         self.backend.reset()
 
     def close(self) -> None:
