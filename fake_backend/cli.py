@@ -95,6 +95,9 @@ def serve(
     planned = _scenario(scenario_file) if scenario_file else None
     if planned is not None:
         seed = planned.seed
+        given = click.get_current_context().get_parameter_source("speed")
+        if planned.speed is not None and given == click.core.ParameterSource.DEFAULT:
+            speed = planned.speed
     config = _configure(
         {
             "seed": seed,

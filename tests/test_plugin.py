@@ -203,3 +203,24 @@ async def test_nemo_fake_offers_the_control_api_as_python(nemo_fake: NemoFake) -
             "/api/credits/balance/simple", headers={"Authorization": f"Bearer {token}"}
         )
         assert again.status_code == 200
+
+
+async def test_nemo_server_takes_a_fault_rule_and_a_clock_advance_over_http(
+    nemo_server: NemoServer,
+) -> None:
+    async with nemo_server.http() as http:
+        token = (await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})).json()[
+            "data"
+        ]["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        rule = await http.post(
+            "/_fake/faults", json={"operation": "balance", "on_call": 1, "code": 2001}
+        )
+        assert rule.status_code == 200
+        refused = await http.get("/api/credits/balance/simple", headers=auth)
+        assert (refused.status_code, refused.json()["code"]) == (403, 2001)
+        assert (await http.get("/api/credits/balance/simple", headers=auth)).status_code == 200
+        advanced = await http.post("/_fake/clock/advance", json={"seconds": 7 * 86_400})
+        assert advanced.status_code == 200
+        expired = await http.get("/api/credits/balance/simple", headers=auth)
+        assert expired.json()["code"] == 1001

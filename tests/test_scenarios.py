@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -128,3 +132,31 @@ def test_serve_refuses_a_broken_scenario_naming_its_line(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["serve", "--scenario", str(path)])
     assert result.exit_code == 2
     assert f"{path}:3: steps[0]" in result.output
+
+
+def test_serve_scenario_starts_with_its_seed_speed_and_faults(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "name: served\nseed: 9\nspeed: 120\n"
+        "faults:\n  - {operation: anonymous_token, on_call: 1, http_status: 503}\n"
+        "steps:\n  - credits:\n",
+    )
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("nemo-fake")), "serve", "--port", "0",
+         "--scenario", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert "(seed 9, speed 120.0x)" in banner, banner
+        url = re.search(r"(http://127\.0\.0\.1:\d+)", banner)
+        assert url
+        first = httpx.post(f"{url.group(1)}/api/auth/anonymous-token", headers={"X-Client-Id": "c"})
+        second = httpx.post(
+            f"{url.group(1)}/api/auth/anonymous-token", headers={"X-Client-Id": "c"}
+        )
+        assert (first.status_code, second.status_code) == (503, 200)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -4,6 +4,7 @@ against the fake, with expectations checked at every step.
     name: quick-edit
     description: Upload, extract the top 5 viral clips, export.
     seed: 1
+    speed: 60                                 # for `serve --scenario`; runs use a virtual clock
     settings: {silent_edit_ratio: 0}          # FakeConfig fields, as `serve --set`
     faults:                                   # fault rules, as POST /_fake/faults
       - {operation: render_poll, on_call: 1, http_status: 502}
@@ -46,7 +47,7 @@ from fake_backend.testing.transport import StreamingASGITransport
 
 ACTIONS = ("upload", "chat", "status", "export", "credits", "advance", "request")
 EXPECTATIONS = ("ok", "said", "said_not", "status", "code", "state", "ledger", "journal")
-TOP_LEVEL = ("name", "description", "seed", "settings", "faults", "steps")
+TOP_LEVEL = ("name", "description", "seed", "speed", "settings", "faults", "steps")
 STATE_COUNTS = ("video_infos", "generated_media", "tracks", "duration_ms")
 ATTRIBUTION = {
     "X-Skill-Source": "nemo-scenario",
@@ -86,6 +87,8 @@ class Scenario:
     settings: dict[str, Any]
     faults: list[FaultRule]
     steps: list[Step]
+    # API seconds per wall second for `serve --scenario`; in-process runs use a virtual clock.
+    speed: float | None = None
 
     def config(self) -> FakeConfig:
         return with_overrides(FakeConfig(), {"seed": self.seed, **self.settings})
@@ -128,6 +131,11 @@ def load(path: Path) -> Scenario:
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise fail("seed", "must be an integer")
+    speed = data.get("speed")
+    if speed is not None and (
+        isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0
+    ):
+        raise fail("speed", "must be a number > 0 (API seconds per wall second)")
     settings = data.get("settings") or {}
     if not isinstance(settings, dict):
         raise fail("settings", "must be a mapping of FakeConfig fields")
@@ -146,7 +154,10 @@ def load(path: Path) -> Scenario:
     if not isinstance(raw_steps, list) or not raw_steps:
         raise fail("steps", "required, a non-empty list")
     steps = [_step(raw, i, lines, fail) for i, raw in enumerate(raw_steps)]
-    return Scenario(path, name, str(data.get("description", "")), seed, settings, faults, steps)
+    return Scenario(
+        path, name, str(data.get("description", "")), seed, settings, faults, steps,
+        float(speed) if speed is not None else None,
+    )  # fmt: skip
 
 
 def _step(
