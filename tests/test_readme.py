@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,28 +25,43 @@ def _bash_block(heading: str) -> str:
     return match.group(1)
 
 
+def _run_against_a_served_fake(
+    script: str, tmp_path: Path, speed: float, edit: Callable[[str, str], str]
+) -> subprocess.CompletedProcess[str]:
+    """Run a README bash block, as written but for `edit(script, url)`, against a live fake."""
+    backend = NemoBackend(
+        FakeConfig(render_fps=2), clock=ScaledClock(speed=speed), storage=tmp_path / "storage"
+    )
+    bin_dir = Path(sys.executable).parent
+    try:
+        with LiveServer(create_app(backend)) as server:
+            return subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", edit(script, server.url)],
+                cwd=tmp_path,
+                env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+    finally:
+        backend.close()
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 def test_the_curl_walk_through_ends_with_a_playable_mp4_then_chat_streams(tmp_path: Path) -> None:
-    backend = NemoBackend(
-        FakeConfig(render_fps=2), clock=ScaledClock(speed=1000), storage=tmp_path / "s"
-    )
     script = _bash_block("## Walk-through with curl") + _bash_block("## Chat with the agent")
     assert "API=http://127.0.0.1:8787" in script and ".venv/bin/nemo-fake" in script
-    with LiveServer(create_app(backend)) as server:
-        script = (
-            script.replace("API=http://127.0.0.1:8787", f"API={server.url}")
+    result = _run_against_a_served_fake(
+        script,
+        tmp_path,
+        speed=1000,
+        edit=lambda text, url: (
+            text.replace("API=http://127.0.0.1:8787", f"API={url}")
             .replace(".venv/bin/nemo-fake", str(Path(sys.executable).with_name("nemo-fake")))
             .replace("sleep 2", "sleep 0.3")
-        )
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    backend.close()
+        ),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"status":"completed"' in result.stdout
     assert "analyze_video" in result.stdout and "virality score" in result.stdout
@@ -55,26 +71,19 @@ def test_the_curl_walk_through_ends_with_a_playable_mp4_then_chat_streams(tmp_pa
 
 
 def test_the_nemo_client_quick_edit_ends_with_a_playable_mp4(tmp_path: Path) -> None:
-    backend = NemoBackend(FakeConfig(), clock=ScaledClock(speed=600), storage=tmp_path / "storage")
     script = _bash_block("## The reference client")
     assert "export NEMO_API_URL=http://127.0.0.1:8787" in script
     bin_dir = Path(sys.executable).parent
-    with LiveServer(create_app(backend)) as server:
-        script = (
-            script.replace("http://127.0.0.1:8787", server.url)
+    result = _run_against_a_served_fake(
+        script,
+        tmp_path,
+        speed=600,
+        edit=lambda text, url: (
+            text.replace("http://127.0.0.1:8787", url)
             .replace(".venv/bin/", f"{bin_dir}/")
             .replace("--speed 60", "--speed 600")
-        )
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
-            cwd=tmp_path,
-            env={"PATH": str(bin_dir) + ":/usr/bin:/bin", "HOME": str(tmp_path)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    backend.close()
+        ),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "✅ Video ready!" in result.stdout
     assert result.stdout.count("Timeline (1 track): 1. Video: ") >= 1
