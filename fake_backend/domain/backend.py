@@ -67,6 +67,8 @@ class NemoBackend:
         self._owns_storage = storage is None
         self.storage = storage or Path(tempfile.mkdtemp(prefix="nemo-fake-"))
         self.upload_dir.mkdir(parents=True, exist_ok=True)
+        # Snapshots outlive a reset, so a test can reset and go back.
+        self._snapshots: dict[str, dict[str, Any]] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -80,9 +82,6 @@ class NemoBackend:
         self.operations: list[Operation] = []
         self.faults = Faults(seed=self.config.seed)
         self.journal = Journal()
-        # Snapshots outlive a reset, so a test can reset and go back.
-        if not hasattr(self, "_snapshots"):
-            self._snapshots: dict[str, dict[str, Any]] = {}
         for child in self.storage.iterdir():
             if child != self.upload_dir:
                 shutil.rmtree(child, ignore_errors=True)

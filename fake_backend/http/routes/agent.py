@@ -63,14 +63,13 @@ def _message_text(body: dict[str, Any]) -> str:
         raise ApiError(
             Code.BAD_REQUEST, "new_message.parts must be a non-empty list", field="new_message"
         )
-    texts = [part.get("text") for part in parts if isinstance(part, dict)]
-    if not all(isinstance(text, str) for text in texts) or len(texts) != len(parts):
+    if not all(isinstance(part, dict) and isinstance(part.get("text"), str) for part in parts):
         raise ApiError(
             Code.BAD_REQUEST,
             'each new_message.parts item must be {"text": "..."}',
             field="new_message.parts",
         )
-    text = "\n".join(t for t in texts if isinstance(t, str)).strip()
+    text = "\n".join(part["text"] for part in parts).strip()
     if not text:
         raise ApiError(Code.BAD_REQUEST, "the message is empty", field="new_message.parts")
     if len(text) > MAX_MESSAGE_CHARS:
