@@ -144,7 +144,8 @@ def _run(ctx: Context, flow: Callable[[Assistant], Coroutine[Any, Any, Any]]) ->
             bar.__enter__()
         bar.update(percent - bar.pos)
         if percent >= 100:
-            bar.__exit__(None, None, None)
+            # Finished: the next upload or render gets a bar of its own.
+            bars.pop(kind).__exit__(None, None, None)
 
     async def go() -> Any:
         api = NemoApi(ctx.config)
