@@ -9,11 +9,9 @@ from typing import Any
 
 import httpx
 
-ATTRIBUTION = {
-    "X-Skill-Source": "nemo-fake-demo",
-    "X-Skill-Version": "0",
-    "X-Skill-Platform": "unknown",
-}
+from fake_backend.http.auth import attribution
+
+ATTRIBUTION = attribution("nemo-fake-demo")
 POLL_SECONDS = 0.5
 
 

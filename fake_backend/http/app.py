@@ -15,7 +15,7 @@ from fake_backend.config import FakeConfig
 from fake_backend.domain.backend import NemoBackend
 from fake_backend.errors import ApiError, Code
 from fake_backend.http.envelope import error_response
-from fake_backend.http.logging import RequestLogMiddleware
+from fake_backend.http.logging import RequestRecorder
 from fake_backend.http.routes import accounts, agent, control, files, renders, sessions, uploads
 
 logger = logging.getLogger("nemo_fake")
@@ -46,7 +46,7 @@ def create_app(
             *agent.routes,
             *control.routes,
         ],
-        middleware=[Middleware(RequestLogMiddleware)],
+        middleware=[Middleware(RequestRecorder)],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

@@ -11,6 +11,11 @@ from fake_backend.errors import ApiError, Code
 ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 
 
+def attribution(source: str) -> dict[str, str]:
+    """Headers for a caller the fake drives itself (the demo, scenario raw requests)."""
+    return dict(zip(ATTRIBUTION_HEADERS, (source, "1", "unknown"), strict=True))
+
+
 def backend_of(request: Request) -> NemoBackend:
     backend: NemoBackend = request.app.state.backend
     return backend

@@ -1,4 +1,4 @@
-"""Per-request bookkeeping in one place: a readable log line and a journal entry.
+"""Per-request bookkeeping in one place (RequestRecorder): a readable log line and a journal entry.
 
 Only method, path, status, code and time are kept: never a header or a query string, so a
 token can't reach the log or the journal.
@@ -20,7 +20,7 @@ CONTROL_PREFIX = "/_fake/"
 MAX_CODE_PROBE = 64 * 1024
 
 
-class RequestLogMiddleware:
+class RequestRecorder:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 

@@ -42,6 +42,7 @@ from fake_backend.config import FakeConfig, with_overrides
 from fake_backend.domain.backend import NemoBackend
 from fake_backend.domain.faults import FaultRule
 from fake_backend.http.app import create_app
+from fake_backend.http.auth import attribution
 from fake_backend.testing.timer import FakeClockTimer
 from fake_backend.testing.transport import StreamingASGITransport
 
@@ -49,11 +50,7 @@ ACTIONS = ("upload", "chat", "status", "export", "credits", "advance", "request"
 EXPECTATIONS = ("ok", "said", "said_not", "status", "code", "state", "ledger", "journal")
 TOP_LEVEL = ("name", "description", "seed", "speed", "settings", "faults", "steps")
 STATE_COUNTS = ("video_infos", "generated_media", "tracks", "duration_ms")
-ATTRIBUTION = {
-    "X-Skill-Source": "nemo-scenario",
-    "X-Skill-Version": "1",
-    "X-Skill-Platform": "unknown",
-}
+ATTRIBUTION = attribution("nemo-scenario")
 
 
 class ScenarioError(ValueError):
