@@ -9,7 +9,7 @@ import pathlib
 import tempfile
 import time
 
-from fake_backend.media import render_mp4
+from nemo_fake.media import render_mp4
 
 DURATIONS_S = (10, 60, 300)
 

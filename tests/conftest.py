@@ -10,8 +10,8 @@ import pytest
 from hypothesis import settings
 from starlette.applications import Starlette
 
-from fake_backend import FakeConfig, NemoBackend, VirtualClock, create_app
-from fake_backend.testing import LiveServer, StreamingASGITransport
+from nemo_fake import FakeConfig, NemoBackend, VirtualClock, create_app
+from nemo_fake.testing import LiveServer, StreamingASGITransport
 from tests.support import Api, shared_ssl_context
 
 # Property tests run 50 examples by default to keep the suite fast;

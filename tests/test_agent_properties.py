@@ -10,8 +10,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fake_backend import FakeConfig, NemoBackend, ScaledClock, VirtualClock, create_app
-from fake_backend.testing import LiveServer, StreamingASGITransport
+from nemo_fake import FakeConfig, NemoBackend, ScaledClock, VirtualClock, create_app
+from nemo_fake.testing import LiveServer, StreamingASGITransport
 from tests.support import ATTRIBUTION, Stream, assert_valid_draft, chat
 from tests.support import User as Caller
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from fake_backend import FakeConfig, NemoBackend, VirtualClock
-from fake_backend.config import DAY
+from nemo_fake import FakeConfig, NemoBackend, VirtualClock
+from nemo_fake.config import DAY
 from tests.support import ATTRIBUTION, Api, error_code
 
 

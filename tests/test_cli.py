@@ -9,8 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from fake_backend import media
-from fake_backend.cli import main
+from nemo_fake import media
+from nemo_fake.cli import main
 
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
 

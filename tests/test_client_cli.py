@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from client.cli import main
-from fake_backend import FakeConfig, NemoBackend, ScaledClock, create_app, media
-from fake_backend.testing import LiveServer
+from nemo_client.cli import main
+from nemo_fake import FakeConfig, NemoBackend, ScaledClock, create_app, media
+from nemo_fake.testing import LiveServer
 
 SPEED = "600"
 

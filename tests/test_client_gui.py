@@ -1,6 +1,6 @@
 """GUI translation: the agent's "click"/"open"/"drag"/"preview in timeline" become actions and
 leave the reply, the rest of the reply stays. The replies are copied from the fake's agent
-(fake_backend/domain/agent/replies.py) on purpose: the client must not import the fake."""
+(fake_backend/nemo_fake/domain/agent/replies.py) on purpose: the client must not import the fake."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from client.gui import GuiAction, GuiActionKind, Translation, translate
+from nemo_client.gui import GuiAction, GuiActionKind, Translation, translate
 
 EN_CLIPS = (
     "Here are your top 3 viral clips:\n"

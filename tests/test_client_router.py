@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from client.router import Route, route
+from nemo_client.router import Route, route
 
 
 @pytest.mark.parametrize(

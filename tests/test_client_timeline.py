@@ -1,5 +1,5 @@
 """The timeline summary (seed format) and the change report for silent edits. The drafts here
-are shaped like the fake's (fake_backend/domain/draft.py, agent/planner.py), written out by
+are shaped like the fake's (fake_backend/nemo_fake/domain/draft.py, agent/planner.py), written out by
 hand: the client must not import the fake."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from client.timeline import describe_changes, summarize
+from nemo_client.timeline import describe_changes, summarize
 
 SEED = 'Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) 3. Title: "Urban Dreams" (0-3s)'  # noqa: E501
 

@@ -20,12 +20,12 @@ import httpx
 import pytest
 import respx
 
-from client.api import NemoApi, parse_event
-from client.assistant import Assistant, Project
-from client.config import ClientConfig, detect_platform, persistent_client_id
-from client.errors import SUPPORTED_FORMATS
-from client.models import AgentEvent
-from client.timer import ManualTimer
+from nemo_client.api import NemoApi, parse_event
+from nemo_client.assistant import Assistant, Project
+from nemo_client.config import ClientConfig, detect_platform, persistent_client_id
+from nemo_client.errors import SUPPORTED_FORMATS
+from nemo_client.models import AgentEvent
+from nemo_client.timer import ManualTimer
 from tests.support import shared_ssl_context
 
 API = "https://api.test"

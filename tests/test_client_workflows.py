@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from client import Assistant, ClientConfig, ManualTimer, NemoApi
-from fake_backend import FakeConfig, NemoBackend, VirtualClock, media
-from fake_backend.config import MB, StreamFaults
-from fake_backend.testing import FakeClockTimer
+from nemo_client import Assistant, ClientConfig, ManualTimer, NemoApi
+from nemo_fake import FakeConfig, NemoBackend, VirtualClock, media
+from nemo_fake.config import MB, StreamFaults
+from nemo_fake.testing import FakeClockTimer
 from tests.support import Api, assert_valid_draft
 
 EXTRACT = "extract the top 5 viral short clips from this long video"

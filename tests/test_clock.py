@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from fake_backend import ScaledClock, VirtualClock
-from fake_backend.clock import DEFAULT_EPOCH, isoformat
+from nemo_fake import ScaledClock, VirtualClock
+from nemo_fake.clock import DEFAULT_EPOCH, isoformat
 
 
 def test_virtual_clock_moves_only_when_advanced() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from fake_backend import FakeConfig
-from fake_backend.cli import main
-from fake_backend.config import with_overrides
+from nemo_fake import FakeConfig
+from nemo_fake.cli import main
+from nemo_fake.config import with_overrides
 
 
 def test_overrides_set_fields_and_fault_fields_without_touching_the_original() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fake_backend import NemoBackend, VirtualClock, create_app
-from fake_backend.domain.faults import FaultRule
-from fake_backend.testing import StreamingASGITransport
+from nemo_fake import NemoBackend, VirtualClock, create_app
+from nemo_fake.domain.faults import FaultRule
+from nemo_fake.testing import StreamingASGITransport
 from tests.support import Api, chat, draft_of, error_code
 
 pytestmark = pytest.mark.control_api

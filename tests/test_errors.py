@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fake_backend import ERROR_TABLE, Code, FakeConfig, NemoBackend, VirtualClock, create_app
-from fake_backend.testing import StreamingASGITransport
+from nemo_fake import ERROR_TABLE, Code, FakeConfig, NemoBackend, VirtualClock, create_app
+from nemo_fake.testing import StreamingASGITransport
 from tests.support import ATTRIBUTION, Api, error_code
 
 DOCUMENTED = {int(code) for code in Code}

@@ -7,8 +7,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from fake_backend import ApiError, Code
-from fake_backend.domain.ledger import Ledger
+from nemo_fake import ApiError, Code
+from nemo_fake.domain.ledger import Ledger
 
 
 class LedgerMachine(RuleBasedStateMachine):

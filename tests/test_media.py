@@ -8,8 +8,8 @@ import av
 import pytest
 from av.stream import Disposition
 
-from fake_backend import media
-from fake_backend.errors import ApiError, Code
+from nemo_fake import media
+from nemo_fake.errors import ApiError, Code
 
 ALL_EXTENSIONS = {
     "mp4": "video",

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fake_backend.errors import ApiError, Code
-from fake_backend.http import multipart
-from fake_backend.http.multipart import ReceivedFile, receive_files
+from nemo_fake.errors import ApiError, Code
+from nemo_fake.http import multipart
+from nemo_fake.http.multipart import ReceivedFile, receive_files
 
 LIMIT = 10 * 1024 * 1024
 CHUNK_SIZES = [1, 2, 3, 7, 64, 1000, 65536]

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import respx
 
-from fake_backend import FakeConfig, media
-from fake_backend.testing import NemoFake, NemoServer
-from fake_backend.testing.live import FakeSwitch
-from fake_backend.testing.plugin import NemoClient
+from nemo_fake import FakeConfig, media
+from nemo_fake.testing import NemoFake, NemoServer
+from nemo_fake.testing.live import FakeSwitch
+from nemo_fake.testing.plugin import NemoClient
 
 pytest_plugins = ["pytester"]
 
@@ -161,7 +161,7 @@ async def test_a_switch_with_no_fake_plugged_in_answers_503() -> None:
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     plugins = {entry.name: entry.value for entry in entry_points(group="pytest11")}
-    assert plugins["nemo_fake"] == "fake_backend.testing.plugin"
+    assert plugins["nemo_fake"] == "nemo_fake.testing.plugin"
 
 
 def test_the_readme_example_passes_in_a_project_of_its_own(pytester: pytest.Pytester) -> None:
@@ -184,7 +184,7 @@ def test_the_readme_example_passes_in_a_project_of_its_own(pytester: pytest.Pyte
 
 
 async def test_nemo_fake_offers_the_control_api_as_python(nemo_fake: NemoFake) -> None:
-    from fake_backend.domain.faults import FaultRule
+    from nemo_fake.domain.faults import FaultRule
 
     async with nemo_fake.http() as http:
         token = (await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})).json()[

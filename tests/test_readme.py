@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from fake_backend import FakeConfig, NemoBackend, ScaledClock, create_app, media
-from fake_backend.testing import LiveServer
+from nemo_fake import FakeConfig, NemoBackend, ScaledClock, create_app, media
+from nemo_fake.testing import LiveServer
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

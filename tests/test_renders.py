@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fake_backend import FakeConfig, NemoBackend, VirtualClock, media
+from nemo_fake import FakeConfig, NemoBackend, VirtualClock, media
 from tests.support import ATTRIBUTION, Api, User, draft_of, error_code
 
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
-from fake_backend import FakeConfig, NemoBackend, VirtualClock
-from fake_backend.config import StreamFaults
+from nemo_fake import FakeConfig, NemoBackend, VirtualClock
+from nemo_fake.config import StreamFaults
 from tests.support import Api, User, assert_valid_draft, chat, error_code, sse_body
 
 pytestmark = pytest.mark.spends_credits

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from fake_backend import NemoBackend, ScaledClock, create_app
-from fake_backend.cli import main
-from fake_backend.testing import LiveServer
-from fake_backend.testing.scenarios import ScenarioError, load, run
+from nemo_fake import NemoBackend, ScaledClock, create_app
+from nemo_fake.cli import main
+from nemo_fake.testing import LiveServer
+from nemo_fake.testing.scenarios import ScenarioError, load, run
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "scenarios"
 GOOD = """\

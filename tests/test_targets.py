@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fake_backend import FakeConfig, NemoBackend, ScaledClock, create_app
-from fake_backend.testing import LiveServer
+from nemo_fake import FakeConfig, NemoBackend, ScaledClock, create_app
+from nemo_fake.testing import LiveServer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,7 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fake_backend.testing import LiveServer, StreamingASGITransport
+from nemo_fake.testing import LiveServer, StreamingASGITransport
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fake_backend import FakeConfig, NemoBackend, media
-from fake_backend.config import MB
+from nemo_fake import FakeConfig, NemoBackend, media
+from nemo_fake.config import MB
 from tests.support import Api, error_code
 
 SUPPORTED = [

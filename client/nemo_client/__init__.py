@@ -1,0 +1,50 @@
+"""A thin reference client for the NemoVideo API: typed calls and the skill's workflow.
+
+It knows nothing of nemo-fake: pointed at the real API with a real token it works the same.
+"""
+
+from nemo_client.api import NemoApi, parse_event
+from nemo_client.assistant import Assistant, ChatResult, Project
+from nemo_client.config import ClientConfig
+from nemo_client.errors import NemoApiError, StreamInterrupted, advice
+from nemo_client.gui import translate
+from nemo_client.models import (
+    AgentEvent,
+    AnonymousToken,
+    Balance,
+    ClaimToken,
+    ProjectState,
+    RenderStatus,
+    SessionInfo,
+    UploadedFile,
+)
+from nemo_client.router import route
+from nemo_client.timeline import describe_changes, summarize
+from nemo_client.timer import ManualTimer, RealTimer, Timer
+
+__all__ = [
+    "AgentEvent",
+    "AnonymousToken",
+    "Assistant",
+    "Balance",
+    "ChatResult",
+    "ClaimToken",
+    "ClientConfig",
+    "ManualTimer",
+    "NemoApi",
+    "NemoApiError",
+    "Project",
+    "ProjectState",
+    "RealTimer",
+    "RenderStatus",
+    "SessionInfo",
+    "StreamInterrupted",
+    "Timer",
+    "UploadedFile",
+    "advice",
+    "describe_changes",
+    "parse_event",
+    "route",
+    "summarize",
+    "translate",
+]

@@ -1,0 +1,78 @@
+"""An agent operation: the events a stream shows and the state changes it makes, on a timeline.
+
+Everything is planned when the message arrives. A stream only paces the planned events by the
+clock, and the effects land when the clock passes their time, read lazily by `settle`. So a
+client that disconnects does not cancel anything: the operation completes and the state shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from nemo_fake.domain.ledger import Ledger
+from nemo_fake.domain.sessions import Session
+
+EventKind = Literal["text", "tool_call", "tool_result", "heartbeat", "empty", "error"]
+Outcome = Literal["completed", "failed"]
+
+
+@dataclass(frozen=True)
+class AgentEvent:
+    at: float  # API seconds after the operation started
+    kind: EventKind
+    text: str = ""
+    name: str = ""
+    call_id: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Effect:
+    at: float
+    apply: Callable[[Session], None]
+
+
+@dataclass
+class Operation:
+    id: str
+    user_id: str
+    session_id: str
+    kind: str
+    started_at: float
+    events: list[AgentEvent]
+    effects: list[Effect]
+    cost: int
+    hold_ref: str | None
+    outcome: Outcome = "completed"
+    charges_editing_fee: bool = False
+    _applied: int = 0
+    settled: bool = False
+
+    @property
+    def ends_at(self) -> float:
+        last = max((event.at for event in self.events), default=0.0)
+        return self.started_at + last
+
+    def running(self, now: float) -> bool:
+        return now < self.ends_at
+
+    def settle(self, now: float, session: Session, ledger: Ledger) -> None:
+        """Apply every effect whose time has come; at the end, charge or refund the hold."""
+        while self._applied < len(self.effects):
+            effect = self.effects[self._applied]
+            if self.started_at + effect.at > now:
+                return
+            effect.apply(session)
+            self._applied += 1
+        if self.settled or now < self.ends_at:
+            return
+        self.settled = True
+        if self.hold_ref is not None:
+            if self.outcome == "completed":
+                ledger.charge(self.hold_ref, self.ends_at)
+            else:
+                ledger.release(self.hold_ref, self.ends_at)
+        if self.outcome == "completed" and self.charges_editing_fee:
+            session.editing_paid = True

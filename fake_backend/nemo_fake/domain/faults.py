@@ -1,0 +1,113 @@
+"""Fault rules: make a chosen operation fail on its Nth call, or by a seeded chance.
+
+A rule names an operation (the names below), when it fires, and what happens: an API code
+from the error table, a bare HTTP status (a gateway's 502, say), wall-clock latency, a
+`/run_sse` stream cut after K events, or a render that fails.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nemo_fake.errors import ERROR_TABLE, Code
+
+OPERATIONS = (
+    "anonymous_token",
+    "claim_token",
+    "create_session",
+    "state",
+    "balance",
+    "upload",
+    "run_sse",
+    "render_submit",
+    "render_poll",
+    "render_cancel",
+    "render_download",
+)
+
+
+@dataclass
+class FaultRule:
+    operation: str
+    on_call: int | None = None  # fire on this call of the operation (1 = the first)
+    probability: float | None = None  # else fire with this seeded chance
+    times: int | None = None  # fire at most this often (default: once for on_call)
+    code: int | None = None
+    http_status: int | None = None
+    latency: float = 0.0  # wall-clock seconds before answering
+    drop_after_events: int | None = None
+    fail_render: bool = False
+    id: str = ""
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        if self.operation not in (*OPERATIONS, "*"):
+            raise ValueError(
+                f"unknown operation {self.operation!r}; one of {', '.join(OPERATIONS)}"
+            )
+        if self.code is not None and self.code not in {int(c) for c in ERROR_TABLE}:
+            raise ValueError(f"code {self.code} is not in the error table")
+        if self.http_status is not None and not 400 <= self.http_status <= 599:
+            raise ValueError("http_status must be an error status, 400-599")
+        if self.on_call is not None and self.on_call < 1:
+            raise ValueError("on_call counts from 1")
+        if self.probability is not None and not 0 <= self.probability <= 1:
+            raise ValueError("probability must be between 0 and 1")
+        if self.latency < 0:
+            raise ValueError("latency must not be negative")
+        if self.drop_after_events is not None and self.operation not in ("run_sse", "*"):
+            raise ValueError("drop_after_events applies to run_sse")
+        if self.fail_render and self.operation not in ("render_submit", "*"):
+            raise ValueError("fail_render applies to render_submit")
+        if self.times is None and self.on_call is not None:
+            self.times = 1
+
+    @property
+    def error_code(self) -> Code | None:
+        return None if self.code is None else Code(self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Faults:
+    seed: int = 0
+    rules: list[FaultRule] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    _next_id: int = 0
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        self._next_id += 1
+        rule.id = rule.id or f"fault_{self._next_id}"
+        self.rules.append(rule)
+        return rule
+
+    def remove(self, rule_id: str) -> None:
+        self.rules = [rule for rule in self.rules if rule.id != rule_id]
+
+    def clear(self) -> None:
+        self.rules.clear()
+        self.calls.clear()
+
+    def check(self, operation: str) -> FaultRule | None:
+        """Count one call of `operation`; the first rule that fires on it, if any."""
+        self.calls[operation] += 1
+        call = self.calls[operation]
+        for rule in self.rules:
+            if rule.operation not in (operation, "*"):
+                continue
+            if rule.times is not None and rule.fired >= rule.times:
+                continue
+            if rule.on_call is not None and rule.on_call != call:
+                continue
+            if rule.probability is not None:
+                draw = random.Random(f"nemo-fake:fault:{self.seed}:{rule.id}:{operation}:{call}")
+                if draw.random() >= rule.probability:
+                    continue
+            rule.fired += 1
+            return rule
+        return None

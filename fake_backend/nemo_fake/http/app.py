@@ -1,0 +1,76 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from nemo_fake.clock import Clock
+from nemo_fake.config import FakeConfig
+from nemo_fake.domain.backend import NemoBackend
+from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.envelope import error_response
+from nemo_fake.http.logging import RequestRecorder
+from nemo_fake.http.routes import accounts, agent, control, files, renders, sessions, uploads
+
+logger = logging.getLogger("nemo_fake")
+
+HTTP_CODES = {404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED}
+
+
+def create_app(
+    backend: NemoBackend | None = None,
+    *,
+    config: FakeConfig | None = None,
+    clock: Clock | None = None,
+    admin_token: str | None = None,
+) -> Starlette:
+    """A fake NemoVideo API. Pass a backend to share state with the caller (tests, CLI).
+
+    The `/_fake/` control API answers loopback clients only, or, given `admin_token`,
+    any client that sends it as a bearer."""
+    if backend is None:
+        backend = NemoBackend(config=config, clock=clock)
+    app = Starlette(
+        routes=[
+            *accounts.routes,
+            *sessions.routes,
+            *uploads.routes,
+            *renders.routes,
+            *files.routes,
+            *agent.routes,
+            *control.routes,
+        ],
+        middleware=[Middleware(RequestRecorder)],
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+    )
+    app.state.backend = backend
+    app.state.admin_token = admin_token
+    return app
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc, request.app.state.backend.config)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, Code.BAD_REQUEST)
+    return error_response(ApiError(code), request.app.state.backend.config)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # A bug in the fake, not a behaviour of the API: say so plainly, never a traceback.
+    logger.exception("internal error in the fake on %s %s", request.method, request.url.path)
+    body = {"code": 500, "message": "Internal error in nemo-fake (a bug: please report it)"}
+    return JSONResponse(body, status_code=500)

@@ -1,0 +1,58 @@
+"""The one place that reads credentials and attribution headers off a request."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from nemo_fake.domain.accounts import Account
+from nemo_fake.domain.backend import NemoBackend
+from nemo_fake.errors import ApiError, Code
+
+ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
+
+
+def attribution(source: str) -> dict[str, str]:
+    """Headers for a caller the fake drives itself (the demo, scenario raw requests)."""
+    return dict(zip(ATTRIBUTION_HEADERS, (source, "1", "unknown"), strict=True))
+
+
+def backend_of(request: Request) -> NemoBackend:
+    backend: NemoBackend = request.app.state.backend
+    return backend
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip() or None
+
+
+def missing_attribution(request: Request) -> list[str]:
+    return [name for name in ATTRIBUTION_HEADERS if not request.headers.get(name, "").strip()]
+
+
+def authenticate(request: Request, *, export: bool = False) -> Account:
+    """The caller's account. `export` marks calls where missing attribution means HTTP 402."""
+    backend = backend_of(request)
+    account = backend.authenticate(bearer_token(request))
+    rule = backend.config.attribution_required
+    if rule == "all" or (rule == "export" and export):
+        missing = missing_attribution(request)
+        if missing:
+            raise ApiError(
+                Code.EXPORT_BLOCKED,
+                "Export blocked: missing attribution header(s) " + ", ".join(missing),
+            )
+    return account
+
+
+def check_user_segment(account: Account, user: str) -> None:
+    """Paths carry `me` (or the caller's own user id); anyone else's is treated as not found."""
+    if user not in ("me", account.user_id):
+        raise ApiError(Code.SESSION_NOT_FOUND)
+
+
+def check_app_name(app_name: str) -> None:
+    if app_name != "nemo_agent":
+        raise ApiError(Code.NOT_FOUND, f"Unknown app {app_name[:64]!r}")

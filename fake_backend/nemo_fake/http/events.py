@@ -1,0 +1,71 @@
+"""Agent events on the wire, in the shape the configuration picks.
+
+"adk" (default): Google ADK api_server events, serialized camelCase, as `/run_sse` evidently is.
+"typed": the `{"type": ...}` events illustrated by the vendor's api-reference.md.
+Heartbeats are an empty `data:` line or `{"type": "heartbeat"}` in both shapes; a failure
+mid-stream is ADK's `{"error": "..."}`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sse_starlette import ServerSentEvent
+
+from nemo_fake.config import EventShape
+from nemo_fake.domain.agent.operations import AgentEvent, Operation
+
+SEPARATOR = "\n"
+AUTHOR = "nemo_agent"
+
+
+def to_sse(
+    event: AgentEvent, operation: Operation, index: int, shape: EventShape
+) -> ServerSentEvent:
+    if event.kind == "empty":
+        return ServerSentEvent(data="", sep=SEPARATOR)
+    body = _typed(event) if shape == "typed" else _adk(event, operation, index)
+    return ServerSentEvent(data=json.dumps(body, ensure_ascii=False), sep=SEPARATOR)
+
+
+def _adk(event: AgentEvent, operation: Operation, index: int) -> dict[str, Any]:
+    if event.kind == "heartbeat":
+        return {"type": "heartbeat"}
+    if event.kind == "error":
+        return {"error": event.text}
+    if event.kind == "text":
+        part: dict[str, Any] = {"text": event.text}
+        role = "model"
+    elif event.kind == "tool_call":
+        part = {"functionCall": {"id": event.call_id, "name": event.name, "args": event.payload}}
+        role = "model"
+    else:
+        part = {
+            "functionResponse": {
+                "id": event.call_id,
+                "name": event.name,
+                "response": event.payload,
+            }
+        }
+        role = "user"
+    return {
+        "content": {"parts": [part], "role": role},
+        "invocationId": operation.id,
+        "author": AUTHOR,
+        "actions": {"stateDelta": {}, "artifactDelta": {}, "requestedAuthConfigs": {}},
+        "id": f"{operation.id[2:10]}-{index:04d}",
+        "timestamp": round(operation.started_at + event.at, 3),
+    }
+
+
+def _typed(event: AgentEvent) -> dict[str, Any]:
+    if event.kind == "text":
+        return {"type": "text", "content": event.text}
+    if event.kind == "tool_call":
+        return {"type": "tool_call", "name": event.name, "args": event.payload}
+    if event.kind == "tool_result":
+        return {"type": "tool_result", "name": event.name, "result": event.payload}
+    if event.kind == "error":
+        return {"type": "error", "error": event.text}
+    return {"type": "heartbeat"}

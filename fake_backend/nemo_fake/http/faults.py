@@ -1,0 +1,50 @@
+"""Where fault rules meet requests: each handler is named as an operation, and a rule that
+fires on it answers instead (or slows it, or marks it for the handler to act on)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from nemo_fake.domain.faults import FaultRule
+from nemo_fake.errors import ApiError
+
+Handler = Callable[[Request], Awaitable[Response]]
+OPERATION_KEY = "nemo.operation"
+FAULT_KEY = "nemo.fault"
+
+
+def operation(name: str) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def run(request: Request) -> Response:
+            request.scope[OPERATION_KEY] = name
+            rule = request.app.state.backend.faults.check(name)
+            if rule is not None:
+                request.scope[FAULT_KEY] = rule
+                if rule.latency:
+                    await asyncio.sleep(rule.latency)
+                if rule.error_code is not None:
+                    raise ApiError(rule.error_code)
+                if rule.http_status is not None:
+                    return JSONResponse(
+                        {
+                            "code": rule.http_status,
+                            "message": f"Injected fault: HTTP {rule.http_status}",
+                        },
+                        status_code=rule.http_status,
+                    )
+            return await handler(request)
+
+        return run
+
+    return decorate
+
+
+def fired_rule(request: Request) -> FaultRule | None:
+    rule: FaultRule | None = request.scope.get(FAULT_KEY)
+    return rule

@@ -1,0 +1,78 @@
+"""Per-request bookkeeping in one place (RequestRecorder): a readable log line and a journal entry.
+
+Only method, path, status, code and time are kept: never a header or a query string, so a
+token can't reach the log or the journal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nemo_fake.http.faults import OPERATION_KEY
+from nemo_fake.journal import JournalEntry
+
+logger = logging.getLogger("nemo_fake.requests")
+CONTROL_PREFIX = "/_fake/"
+MAX_CODE_PROBE = 64 * 1024
+
+
+class RequestRecorder:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        backend = scope["app"].state.backend
+        arrived = backend.now()
+        started = time.perf_counter()
+        status = 0
+        elapsed_ms = 0.0
+        is_json = False
+        body = bytearray()
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status, elapsed_ms, is_json
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                is_json = any(
+                    k.lower() == b"content-type" and v.startswith(b"application/json")
+                    for k, v in message.get("headers", [])
+                )
+            elif message["type"] == "http.response.body" and is_json and len(body) < MAX_CODE_PROBE:
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            logger.info("%s %s -> %s (%.1f ms)", scope["method"], scope["path"], status, elapsed_ms)
+            if not scope["path"].startswith(CONTROL_PREFIX):
+                # The backend may have been swapped (tests do) or reset meanwhile: record
+                # into the one serving now.
+                scope["app"].state.backend.journal.record(
+                    JournalEntry(
+                        method=scope["method"],
+                        path=scope["path"],
+                        status=status,
+                        code=_code(bytes(body)) if is_json else None,
+                        operation=scope.get(OPERATION_KEY),
+                        at=arrived,
+                        duration_ms=round(elapsed_ms, 3),
+                    )
+                )
+
+
+def _code(body: bytes) -> int | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    code = value.get("code") if isinstance(value, dict) else None
+    return code if isinstance(code, int) else None

@@ -1,0 +1,131 @@
+"""`POST /run_sse`: the agent's answer as a live Server-Sent Events stream.
+
+Errors known before streaming (1001, 1002, 2001, a malformed body) are the usual JSON envelope;
+a failure during the stream is an `{"error": ...}` event, then the stream closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+from nemo_fake.domain.agent.operations import Operation
+from nemo_fake.domain.backend import NemoBackend
+from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
+from nemo_fake.http.body import json_object, string_field
+from nemo_fake.http.events import to_sse
+from nemo_fake.http.faults import fired_rule, operation
+
+MAX_MESSAGE_CHARS = 20_000
+# Test-only switch: force (true) or forbid (false) a silent edit for this one message.
+SILENT_HEADER = "x-fake-silent"
+CAMEL_CASE = {"appName": "app_name", "userId": "user_id", "sessionId": "session_id",
+              "newMessage": "new_message"}  # fmt: skip
+
+
+@operation("run_sse")
+async def run_sse(request: Request) -> Response:
+    account = authenticate(request)
+    body = await json_object(request)
+    for camel, snake in CAMEL_CASE.items():
+        if camel in body and snake not in body:
+            raise ApiError(
+                Code.BAD_REQUEST, f"Fields are snake_case: send {snake}, not {camel}", field=snake
+            )
+    check_app_name(string_field(body, "app_name"))
+    check_user_segment(account, string_field(body, "user_id", default="me"))
+    backend = backend_of(request)
+    agent_run = backend.run_message(
+        account,
+        string_field(body, "session_id"),
+        _message_text(body),
+        force_silent=_silent_switch(request),
+    )
+    cut = _Cut()
+    rule = fired_rule(request)
+    drop_after = backend.config.stream_faults.drop_after_events
+    if rule is not None and rule.drop_after_events is not None:
+        drop_after = rule.drop_after_events
+    return DroppableEventSource(_stream(backend, agent_run, cut, drop_after), cut, ping=0, sep="\n")
+
+
+def _message_text(body: dict[str, Any]) -> str:
+    message = body.get("new_message")
+    parts = message.get("parts") if isinstance(message, dict) else None
+    if not isinstance(parts, list) or not parts:
+        raise ApiError(
+            Code.BAD_REQUEST, "new_message.parts must be a non-empty list", field="new_message"
+        )
+    if not all(isinstance(part, dict) and isinstance(part.get("text"), str) for part in parts):
+        raise ApiError(
+            Code.BAD_REQUEST,
+            'each new_message.parts item must be {"text": "..."}',
+            field="new_message.parts",
+        )
+    text = "\n".join(part["text"] for part in parts).strip()
+    if not text:
+        raise ApiError(Code.BAD_REQUEST, "the message is empty", field="new_message.parts")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ApiError(
+            Code.BAD_REQUEST,
+            f"the message is longer than {MAX_MESSAGE_CHARS} characters",
+            field="new_message.parts",
+        )
+    return text
+
+
+def _silent_switch(request: Request) -> bool | None:
+    value = request.headers.get(SILENT_HEADER, "").strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    return None
+
+
+class _Cut:
+    """Set by the stream when a configured fault cuts the connection."""
+
+    def __init__(self) -> None:
+        self.cut = False
+
+
+async def _stream(
+    backend: NemoBackend, agent_run: Operation, cut: _Cut, drop_after: int | None
+) -> AsyncIterator[ServerSentEvent]:
+    latency = backend.config.stream_faults.event_latency
+    for index, event in enumerate(agent_run.events):
+        if drop_after is not None and index >= drop_after:
+            cut.cut = True
+            return
+        delay = latency * (index + 1)
+        await backend.clock.sleep_until(agent_run.started_at + event.at + delay)
+        yield to_sse(event, agent_run, index, backend.config.event_shape)
+
+
+class DroppableEventSource(EventSourceResponse):
+    """An EventSourceResponse that can end without finishing the body, as a cut connection
+    does: the client sees the stream break, not a clean close."""
+
+    def __init__(self, content: AsyncIterator[ServerSentEvent], cut: _Cut, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._cut = cut
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def guarded_send(message: Message) -> None:
+            ending = message["type"] == "http.response.body" and not message.get("more_body")
+            if ending and self._cut.cut:
+                return
+            await send(message)
+
+        await super().__call__(scope, receive, guarded_send)
+
+
+routes = [Route("/run_sse", run_sse, methods=["POST"])]

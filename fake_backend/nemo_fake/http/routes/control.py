@@ -1,0 +1,175 @@
+"""The control API under `/_fake/`: reset, clock, faults, journal, ledger, snapshots.
+
+Reachable from loopback addresses only, unless the app was made with an admin token, which
+is then required as a bearer from anywhere. The same controls are plain Python on
+`NemoBackend` (and `NemoFake`) for in-process use.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nemo_fake.clock import ScaledClock, VirtualClock, isoformat
+from nemo_fake.domain.faults import FaultRule
+from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.auth import backend_of, bearer_token
+from nemo_fake.http.body import json_object
+from nemo_fake.http.envelope import ok
+
+RULE_FIELDS = {
+    "operation", "on_call", "probability", "times", "code", "http_status", "latency",
+    "drop_after_events", "fail_render",
+}  # fmt: skip
+
+
+def _admit(request: Request) -> None:
+    admin_token: str | None = request.app.state.admin_token
+    if admin_token is not None:
+        if not hmac.compare_digest(bearer_token(request) or "", admin_token):
+            raise ApiError(Code.BAD_TOKEN, "The control API needs the admin token")
+        return
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ApiError(Code.NOT_FOUND)  # not there, as far as another machine can tell
+
+
+def _clock_info(request: Request) -> dict[str, Any]:
+    clock = backend_of(request).clock
+    now = clock.now()
+    kind = "virtual" if isinstance(clock, VirtualClock) else "scaled"
+    speed = clock.speed if isinstance(clock, ScaledClock) else None
+    return {"now": now, "iso": isoformat(now), "kind": kind, "speed": speed}
+
+
+async def reset(request: Request) -> Response:
+    _admit(request)
+    backend_of(request).reset()
+    return ok({"reset": True})
+
+
+async def clock(request: Request) -> Response:
+    _admit(request)
+    return ok(_clock_info(request))
+
+
+async def advance(request: Request) -> Response:
+    _admit(request)
+    seconds = (await json_object(request)).get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise ApiError(Code.BAD_REQUEST, "seconds must be a number >= 0", field="seconds")
+    backend = backend_of(request)
+    backend.clock.advance(float(seconds))  # type: ignore[attr-defined]
+    backend.settle()
+    return ok(_clock_info(request))
+
+
+async def speed(request: Request) -> Response:
+    _admit(request)
+    value = (await json_object(request)).get("speed")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ApiError(Code.BAD_REQUEST, "speed must be a number > 0", field="speed")
+    clock_now = backend_of(request).clock
+    if not isinstance(clock_now, ScaledClock):
+        raise ApiError(Code.CONFLICT, "A virtual clock has no speed: advance it instead")
+    clock_now.set_speed(float(value))
+    return ok(_clock_info(request))
+
+
+async def faults(request: Request) -> Response:
+    _admit(request)
+    registry = backend_of(request).faults
+    if request.method == "POST":
+        body = await json_object(request)
+        unknown = set(body) - RULE_FIELDS
+        if unknown:
+            raise ApiError(
+                Code.BAD_REQUEST, f"Unknown fault field(s): {', '.join(sorted(unknown))}"
+            )
+        try:
+            rule = registry.add(FaultRule(**body))
+        except (TypeError, ValueError) as error:
+            raise ApiError(Code.BAD_REQUEST, str(error)) from None
+        return ok(rule.to_dict())
+    if request.method == "DELETE":
+        registry.clear()
+    return ok({"rules": [rule.to_dict() for rule in registry.rules], "calls": dict(registry.calls)})
+
+
+async def fault(request: Request) -> Response:
+    _admit(request)
+    backend_of(request).faults.remove(request.path_params["rule_id"])
+    return ok({"removed": request.path_params["rule_id"]})
+
+
+async def journal(request: Request) -> Response:
+    _admit(request)
+    registry = backend_of(request).journal
+    if request.method == "DELETE":
+        registry.clear()
+        return ok({"entries": []})
+    query = request.query_params
+    try:
+        entries = registry.find(
+            method=query.get("method"),
+            path=query.get("path"),
+            operation=query.get("operation"),
+            status=int(query["status"]) if "status" in query else None,
+            code=int(query["code"]) if "code" in query else None,
+        )
+    except ValueError:
+        raise ApiError(Code.BAD_REQUEST, "status and code filters must be integers") from None
+    return ok({"entries": [entry.to_dict() for entry in entries]})
+
+
+async def ledger(request: Request) -> Response:
+    _admit(request)
+    backend = backend_of(request)
+    backend.settle()
+    wanted = request.query_params.get("user_id")
+    accounts = [
+        {
+            "user_id": account.user_id,
+            "available": account.ledger.available,
+            "frozen": account.ledger.frozen,
+            "total": account.ledger.total,
+            "movements": [vars(movement) for movement in account.ledger.movements],
+        }
+        for account in backend.accounts.by_user.values()
+        if wanted is None or account.user_id == wanted
+    ]
+    return ok({"accounts": accounts})
+
+
+async def snapshots(request: Request) -> Response:
+    _admit(request)
+    return ok({"id": backend_of(request).snapshot()})
+
+
+async def restore(request: Request) -> Response:
+    _admit(request)
+    backend_of(request).restore(request.path_params["snapshot_id"])
+    return ok({"restored": request.path_params["snapshot_id"]})
+
+
+routes = [
+    Route("/_fake/reset", reset, methods=["POST"]),
+    Route("/_fake/clock", clock, methods=["GET"]),
+    Route("/_fake/clock/advance", advance, methods=["POST"]),
+    Route("/_fake/clock/speed", speed, methods=["POST"]),
+    Route("/_fake/faults", faults, methods=["GET", "POST", "DELETE"]),
+    Route("/_fake/faults/{rule_id}", fault, methods=["DELETE"]),
+    Route("/_fake/journal", journal, methods=["GET", "DELETE"]),
+    Route("/_fake/ledger", ledger, methods=["GET"]),
+    Route("/_fake/snapshots", snapshots, methods=["POST"]),
+    Route("/_fake/snapshots/{snapshot_id}/restore", restore, methods=["POST"]),
+]

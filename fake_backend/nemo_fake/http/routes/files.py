@@ -1,0 +1,24 @@
+"""Uploaded files served back at their `cdn_url`, so every URL the fake hands out works offline."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.auth import backend_of
+
+
+async def uploaded_file(request: Request) -> Response:
+    backend = backend_of(request)
+    stored = await run_in_threadpool(
+        backend.stored_file, request.path_params["file_id"], request.path_params["filename"]
+    )
+    if stored.path is None:
+        raise ApiError(Code.NOT_FOUND, "No such file")
+    return FileResponse(stored.path, filename=stored.filename)
+
+
+routes = [Route("/cdn/uploads/{file_id}/{filename}", uploaded_file, methods=["GET"])]

@@ -1,0 +1,147 @@
+"""Render jobs: submit, poll (in each documented body shape), cancel, download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from nemo_fake.domain.backend import NemoBackend
+from nemo_fake.domain.renders import RenderJob
+from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.auth import authenticate, backend_of
+from nemo_fake.http.body import json_object, object_field, string_field
+from nemo_fake.http.faults import fired_rule, operation
+
+MP4 = "video/mp4"
+
+
+@operation("render_submit")
+async def submit(request: Request) -> Response:
+    account = authenticate(request, export=True)
+    body = await json_object(request)
+    if "draft" not in body:
+        raise ApiError(Code.BAD_REQUEST, "Missing field: draft", field="draft")
+    job = backend_of(request).submit_render(
+        account,
+        render_id=string_field(body, "id"),
+        session_id=string_field(body, "sessionId"),
+        draft=body["draft"],
+        output=object_field(body, "output"),
+        fails=bool((rule := fired_rule(request)) and rule.fail_render),
+    )
+    return await _job_response(request, job)
+
+
+@operation("render_poll")
+async def poll(request: Request) -> Response:
+    account = authenticate(request)
+    job = backend_of(request).render(account, request.path_params["render_id"])
+    return await _job_response(request, job)
+
+
+@operation("render_cancel")
+async def cancel(request: Request) -> Response:
+    account = authenticate(request)
+    job = backend_of(request).cancel_render(account, request.path_params["render_id"])
+    return await _job_response(request, job)
+
+
+@operation("render_download")
+async def download(request: Request) -> Response:
+    account = authenticate(request)
+    backend = backend_of(request)
+    job = backend.render(account, request.path_params["render_id"])
+    return await _file(backend, job)
+
+
+async def cdn_render(request: Request) -> Response:
+    backend = backend_of(request)
+    job = backend.render_by_secret(request.path_params["secret"])
+    if request.path_params["name"] != f"{job.id}.mp4":
+        raise ApiError(Code.NOT_FOUND, "No such file")
+    return await _file(backend, job)
+
+
+async def _file(backend: NemoBackend, job: RenderJob) -> Response:
+    path = await run_in_threadpool(backend.render_output, job)
+    return FileResponse(path, media_type=MP4, filename=f"{job.id}.mp4")
+
+
+def output_url(request: Request, job: RenderJob) -> str:
+    return f"{str(request.base_url).rstrip('/')}/cdn/renders/{job.file_secret}/{job.id}.mp4"
+
+
+async def _job_response(request: Request, job: RenderJob) -> Response:
+    backend = backend_of(request)
+    now = backend.now()
+    status = job.status(now)
+    url = output_url(request, job) if status == "completed" else None
+    shape = backend.config.poll_shape
+    if shape == "reference":
+        return JSONResponse({"success": True, "data": _reference_body(job, now, url)})
+    if shape == "early":
+        return JSONResponse(await _early_body(backend, job, now, url))
+    return JSONResponse({"code": int(Code.OK), **_current_body(job, now, url)})
+
+
+def _common(job: RenderJob, now: float) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": job.status(now), "progress": job.progress(now)}
+    error = _error(job, now)
+    if error:
+        body["error"] = error
+    return body
+
+
+def _error(job: RenderJob, now: float) -> str | None:
+    status = job.status(now)
+    if status == "failed":
+        return job.error or "Render failed on the render node; retry with a new id"
+    if status == "cancelled":
+        return "Render cancelled"
+    return None
+
+
+def _current_body(job: RenderJob, now: float, url: str | None) -> dict[str, Any]:
+    """Vendor SKILL.md: `status` at the top level and the file at `output.url`."""
+    return {
+        "id": job.id,
+        "sessionId": job.session_id,
+        **_common(job, now),
+        "output": {**job.output, "url": url},
+    }
+
+
+def _reference_body(job: RenderJob, now: float, url: str | None) -> dict[str, Any]:
+    """api-reference.md: wrapped in `data`, `outputUrl`, ms timestamps."""
+    ended = job.ended_at(now)
+    return {
+        "id": job.id,
+        **_common(job, now),
+        "outputUrl": url,
+        "createdAt": round(job.submitted_at * 1000),
+        "completedAt": round(ended * 1000) if ended is not None else None,
+    }
+
+
+async def _early_body(
+    backend: NemoBackend, job: RenderJob, now: float, url: str | None
+) -> dict[str, Any]:
+    """Early SKILL.md: `taskId`, and `output` with the file's duration and size."""
+    output: dict[str, Any] | None = None
+    if url is not None:
+        path = await run_in_threadpool(backend.render_output, job)
+        output = {"url": url, "duration": job.duration_ms / 1000, "size": path.stat().st_size}
+    return {"taskId": job.id, **_common(job, now), "output": output}
+
+
+routes = [
+    Route("/api/render/proxy/lambda", submit, methods=["POST"]),
+    Route("/api/render/proxy/lambda/{render_id}", poll, methods=["GET"]),
+    Route("/api/render/proxy/lambda/{render_id}/cancel", cancel, methods=["POST"]),
+    Route("/api/render/proxy/{render_id}/download", download, methods=["GET"]),
+    Route("/cdn/renders/{secret}/{name}", cdn_render, methods=["GET"]),
+]

@@ -1,0 +1,51 @@
+"""Sessions, project state and the credit balance."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
+from nemo_fake.http.body import json_object, string_field
+from nemo_fake.http.envelope import ok
+from nemo_fake.http.faults import operation
+
+
+@operation("create_session")
+async def create_session(request: Request) -> Response:
+    account = authenticate(request)
+    check_user_segment(account, request.path_params["user"])
+    check_app_name(request.path_params["app"])
+    body = await json_object(request)
+    session = backend_of(request).create_session(
+        account,
+        task_name=string_field(body, "task_name"),
+        language=string_field(body, "language", default="en", max_length=32),
+    )
+    return ok(
+        {"task_id": session.task_id, "session_id": session.session_id, "user_id": account.user_id}
+    )
+
+
+@operation("state")
+async def latest_state(request: Request) -> Response:
+    account = authenticate(request)
+    check_app_name(request.path_params["app"])
+    check_user_segment(account, request.path_params["user"])
+    session = backend_of(request).session(account, request.path_params["session_id"])
+    return ok({**session.state(), "user_id": account.user_id})
+
+
+@operation("balance")
+async def balance(request: Request) -> Response:
+    account = authenticate(request)
+    found = backend_of(request).balance(account)
+    return ok({"available": found.available, "frozen": found.frozen, "total": found.total})
+
+
+routes = [
+    Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),
+    Route("/api/state/{app}/{user}/{session_id}/latest", latest_state, methods=["GET"]),
+    Route("/api/credits/balance/simple", balance, methods=["GET"]),
+]

@@ -1,0 +1,67 @@
+"""Uploads: multipart files streamed to disk, or URLs recorded without fetching."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
+from nemo_fake.http.body import json_object, string_field, string_list_field
+from nemo_fake.http.envelope import ok
+from nemo_fake.http.faults import operation
+from nemo_fake.http.multipart import receive_files
+
+
+@operation("upload")
+async def upload(request: Request) -> Response:
+    account = authenticate(request)
+    check_app_name(request.path_params["app"])
+    check_user_segment(account, request.path_params["user"])
+    backend = backend_of(request)
+    session_id = request.path_params["session_id"]
+    # Unknown sessions are refused before a possibly huge body is read.
+    backend.session(account, session_id)
+    base_url = str(request.base_url)
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "application/json":
+        body = await json_object(request)
+        if string_field(body, "source_type", default="url") != "url":
+            raise ApiError(Code.BAD_REQUEST, "source_type must be 'url'", field="source_type")
+        urls = string_list_field(body, "urls", max_items=backend.config.max_urls_per_upload)
+        stored = backend.add_urls(account, session_id, urls, base_url)
+    elif media_type == "multipart/form-data":
+        _refuse_declared_oversize(request, backend.config.max_upload_bytes)
+        received = await receive_files(
+            request.stream(),
+            content_type,
+            field="files",
+            dest_dir=backend.upload_dir,
+            max_bytes=backend.config.max_upload_bytes,
+        )
+        # Probing reads file headers from disk: keep it off the event loop.
+        stored = await run_in_threadpool(backend.add_files, account, session_id, received, base_url)
+    else:
+        raise ApiError(
+            Code.BAD_REQUEST,
+            "Content-Type must be multipart/form-data (field 'files') or application/json",
+        )
+    return ok({"files": [item.info() for item in stored], "session_state_applied": True})
+
+
+def _refuse_declared_oversize(request: Request, limit: int) -> None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(
+            Code.FILE_TOO_LARGE,
+            f"File too large: {int(declared)} bytes declared, the limit is "
+            f"{limit // (1024 * 1024)} MB per upload request",
+        )
+
+
+routes = [
+    Route("/api/upload-video/{app}/{user}/{session_id}", upload, methods=["POST"]),
+]

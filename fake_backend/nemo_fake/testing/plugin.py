@@ -1,0 +1,158 @@
+"""pytest fixtures for testing a NemoVideo client against nemo-fake, as moto or respx are used.
+
+Registered through the `pytest11` entry point, so installing nemo-fake is enough; `-p
+no:nemo_fake` turns it off. Every fixture gives each test a fresh fake (new state, new clock)
+and none shares anything across processes, so pytest-xdist needs nothing special. The
+fixtures are synchronous on purpose: they work the same under anyio and pytest-asyncio.
+
+- `nemo_fake`: a `NemoFake` reached in-process (`nemo_fake.http()`).
+- `nemo_fake_config`: the `FakeConfig` it uses; override or parametrize it.
+- `nemo_server`: that same fake over a real socket (`.url`, `.fake`).
+- `nemo_client`: the reference client's `Assistant` on that fake, with what it `said`.
+- `nemo_respx`: a respx router sending `https://mega-api-prod.nemovideo.ai` to that fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from nemo_fake.clock import VirtualClock
+from nemo_fake.config import FakeConfig
+from nemo_fake.testing.fake import REAL_API_URL, NemoFake
+from nemo_fake.testing.live import FakeSwitch, NemoServer
+from nemo_fake.testing.server import LiveServer
+from nemo_fake.testing.timer import FakeClockTimer
+from nemo_fake.testing.transport import StreamingASGITransport
+
+if TYPE_CHECKING:
+    import respx
+
+    from nemo_client.assistant import Assistant
+
+__all__ = [
+    "NemoClient",
+    "nemo_client",
+    "nemo_fake",
+    "nemo_fake_config",
+    "nemo_respx",
+    "nemo_server",
+]
+
+#: The client id `nemo_client` asks its anonymous token with; fixed, so runs repeat.
+CLIENT_ID = "nemo-fake-pytest-client"
+
+
+@pytest.fixture
+def nemo_fake_config() -> FakeConfig:
+    """The `FakeConfig` behind `nemo_fake`. Override this fixture in a conftest, or
+    parametrize it (`@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(...)])`)."""
+    return FakeConfig()
+
+
+@pytest.fixture
+def nemo_fake(nemo_fake_config: FakeConfig) -> Iterator[NemoFake]:
+    """A fresh fake NemoVideo API for this test, in-process, on a jumping virtual clock."""
+    with NemoFake(nemo_fake_config, clock=VirtualClock(autojump=True)) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def _nemo_live_server() -> Iterator[tuple[FakeSwitch, LiveServer]]:
+    # One uvicorn per session (per xdist worker): starting one costs far more than a test.
+    switch = FakeSwitch()
+    with LiveServer(switch, host="127.0.0.1", port=0) as server:
+        yield switch, server
+
+
+@pytest.fixture
+def nemo_server(
+    nemo_fake: NemoFake, _nemo_live_server: tuple[FakeSwitch, LiveServer]
+) -> Iterator[NemoServer]:
+    """`nemo_fake` served on 127.0.0.1: `.url` for the client under test, `.fake` to drive
+    it. Streams arrive as sent; use it for code that is not httpx or not in-process."""
+    switch, server = _nemo_live_server
+    with switch.serving(nemo_fake.app):
+        yield NemoServer(server.url, nemo_fake)
+
+
+@dataclass
+class NemoClient:
+    """The reference client on `nemo_fake`. Attribute access falls through to `assistant`, so
+    `await nemo_client.handle("export")` works; `said` collects what it told the user."""
+
+    assistant: Assistant
+    said: list[str]
+    timer: FakeClockTimer
+    fake: NemoFake
+    downloads: Path
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names the dataclass lacks. "assistant" itself is excluded so a
+        # half-built instance (copy, pickle) raises instead of recursing.
+        if name == "assistant":
+            raise AttributeError(name)
+        return getattr(self.assistant, name)
+
+
+@pytest.fixture
+def nemo_client(nemo_fake: NemoFake, tmp_path: Path) -> NemoClient:
+    """The reference client's `Assistant`, in-process on `nemo_fake`, its waits on the fake's
+    clock: a 30 s poll interval moves API time 30 s and takes no wall time."""
+    # Imported here, never at the top: the fake must not depend on the client, and a project
+    # that lacks the `client` package still gets every other fixture.
+    from nemo_client.api import NemoApi
+    from nemo_client.assistant import Assistant
+    from nemo_client.config import ClientConfig
+
+    config = ClientConfig(
+        api_url=nemo_fake.base_url,
+        web_url=nemo_fake.config.web_url,
+        client_id=CLIENT_ID,
+        config_dir=tmp_path / "nemo-client",
+    )
+    said: list[str] = []
+    timer = FakeClockTimer(nemo_fake.clock)
+    downloads = tmp_path / "nemo-downloads"
+    # The in-process transport holds no sockets, so leaving this client unclosed leaks nothing.
+    assistant = Assistant(
+        NemoApi(config, http=nemo_fake.http()),
+        say=said.append,
+        timer=timer,
+        downloads=downloads,
+    )
+    return NemoClient(assistant, said, timer, nemo_fake, downloads)
+
+
+@pytest.fixture
+def nemo_respx(nemo_fake: NemoFake) -> Iterator[respx.MockRouter]:
+    """A started respx router that sends `https://mega-api-prod.nemovideo.ai` to `nemo_fake`,
+    for code calling the real URL with `httpx.AsyncClient`. Other hosts are refused unless
+    the test adds routes: `nemo_respx.route(host="127.0.0.1").pass_through()` lets
+    `nemo_server` in too."""
+    import respx
+
+    # The streaming transport rather than respx.ASGIHandler: respx passes a response's stream
+    # through untouched, so /run_sse events arrive as the fake sends them.
+    transport = StreamingASGITransport(nemo_fake.app)
+
+    def to_the_fake(request: httpx.Request) -> Awaitable[httpx.Response]:
+        # respx calls this for sync and async clients alike; a sync one would get a coroutine
+        # and fail with a bare `assert False`, so say what to do instead.
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise TypeError(
+                "nemo_respx serves httpx.AsyncClient only; use nemo_server for a sync client"
+            ) from None
+        return transport.handle_async_request(request)
+
+    with respx.mock(base_url=REAL_API_URL, assert_all_called=False) as router:
+        router.route(name="nemo-fake").mock(side_effect=to_the_fake)
+        yield router
