@@ -1,6 +1,6 @@
 """The timeline summary (seed format) and the change report for silent edits. The drafts here
-are shaped like the fake's (fake_backend/nemo_fake/domain/draft.py, agent/planner.py), written out by
-hand: the client must not import the fake."""
+are shaped like the fake's (nemo_fake/domain/draft.py, agent/planner.py), written out by hand:
+the client must not import the fake."""
 
 from __future__ import annotations
 
