@@ -3,10 +3,10 @@
 It knows nothing of nemo-fake: pointed at the real API with a real token it works the same.
 """
 
-from nemo_client.api import NemoApi, parse_event
+from nemo_client.api import NemoApi
 from nemo_client.assistant import Assistant, ChatResult, Project
 from nemo_client.config import ClientConfig
-from nemo_client.errors import NemoApiError, StreamInterrupted, advice
+from nemo_client.errors import NemoApiError, StreamInterrupted
 from nemo_client.gui import translate
 from nemo_client.models import (
     AgentEvent,
@@ -20,7 +20,7 @@ from nemo_client.models import (
 )
 from nemo_client.router import route
 from nemo_client.timeline import describe_changes, summarize
-from nemo_client.timer import ManualTimer, RealTimer, Timer
+from nemo_client.timer import ManualTimer, RealTimer, ScaledTimer, Timer
 
 __all__ = [
     "AgentEvent",
@@ -37,13 +37,12 @@ __all__ = [
     "ProjectState",
     "RealTimer",
     "RenderStatus",
+    "ScaledTimer",
     "SessionInfo",
     "StreamInterrupted",
     "Timer",
     "UploadedFile",
-    "advice",
     "describe_changes",
-    "parse_event",
     "route",
     "summarize",
     "translate",

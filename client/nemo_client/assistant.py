@@ -51,6 +51,8 @@ class Project:
 
 @dataclass
 class ChatResult:
+    """What one chat message came to: the texts said and the changes read from the state."""
+
     texts: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     silent: bool = False
@@ -59,6 +61,11 @@ class ChatResult:
 
 
 class Assistant:
+    """The skill's workflow over `NemoApi`: routing, chat, upload, export and the error policy.
+
+    Everything it tells the user goes through `say`; every wait through `timer`.
+    """
+
     def __init__(
         self,
         api: NemoApi,

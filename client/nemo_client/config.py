@@ -17,6 +17,8 @@ SKILL_VERSION = "1.0.0"
 
 @dataclass(frozen=True)
 class ClientConfig:
+    """Where the client talks to and who it says it is; `from_env()` reads the vendor variables."""
+
     api_url: str = DEFAULT_API_URL
     web_url: str = DEFAULT_WEB_URL
     token: str | None = None

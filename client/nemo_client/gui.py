@@ -115,6 +115,7 @@ _MASK = "\x00"
 
 
 def translate(text: str) -> Translation:
+    """Drop GUI instructions from an agent reply, keep its content, and list the actions meant."""
     actions: list[GuiAction] = []
     out: list[str] = []
     changed = False

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 @dataclass(frozen=True)
 class AnonymousToken:
+    """A fresh anonymous token: `POST /api/auth/anonymous-token`."""
+
     token: str
     user_id: str | None
     credits: int | None
@@ -16,6 +18,8 @@ class AnonymousToken:
 
 @dataclass(frozen=True)
 class SessionInfo:
+    """A new editing session and its task: `POST /api/tasks/me/with-session/nemo_agent`."""
+
     session_id: str
     task_id: str
     user_id: str | None = None
@@ -23,12 +27,16 @@ class SessionInfo:
 
 @dataclass(frozen=True)
 class ClaimToken:
+    """A one-off token for the web "claim your project" link, never an API credential."""
+
     claim_token: str
     expires_in: int
 
 
 @dataclass(frozen=True)
 class Balance:
+    """Credits: `available` to spend, `frozen` by work in progress, `total` of the two."""
+
     available: int
     frozen: int
     total: int
@@ -36,6 +44,8 @@ class Balance:
 
 @dataclass(frozen=True)
 class ProjectState:
+    """The session's project: the draft timeline and the media around it."""
+
     session_id: str | None
     task_id: str | None
     user_id: str | None
@@ -61,6 +71,8 @@ class ProjectState:
 
 @dataclass(frozen=True)
 class UploadedFile:
+    """One uploaded file as the API describes it (`data.files[]`)."""
+
     filename: str
     file_type: str
     cdn_url: str
@@ -75,6 +87,8 @@ RenderState = Literal["pending", "processing", "completed", "failed", "cancelled
 
 @dataclass(frozen=True)
 class RenderStatus:
+    """A render job as a poll reports it, read from any documented poll shape."""
+
     id: str
     status: str
     progress: int
@@ -91,6 +105,8 @@ EventKind = Literal["text", "tool_call", "tool_result", "heartbeat", "error"]
 
 @dataclass(frozen=True)
 class AgentEvent:
+    """One `/run_sse` event, whichever wire shape it came in (ADK or typed)."""
+
     kind: EventKind
     text: str = ""
     name: str = ""

@@ -9,6 +9,8 @@ from typing import Protocol
 
 
 class Timer(Protocol):
+    """The client's clock: every wait in the workflow goes through one."""
+
     def now(self) -> float:
         """Seconds on a monotonic scale."""
         ...
@@ -21,6 +23,8 @@ class Timer(Protocol):
 
 
 class RealTimer:
+    """The wall clock, for use against the real API."""
+
     def now(self) -> float:
         return time.monotonic()
 

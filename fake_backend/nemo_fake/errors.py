@@ -12,6 +12,8 @@ from typing import Any
 
 
 class Code(IntEnum):
+    """Every code the API answers with: 0 for success, the rest from the error table."""
+
     OK = 0
     BAD_REQUEST = 400
     EXPORT_BLOCKED = 402

@@ -8,6 +8,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class JournalEntry:
+    """One request the fake answered: what was asked, what came back, and when."""
+
     method: str
     path: str
     status: int

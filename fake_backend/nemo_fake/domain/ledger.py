@@ -12,6 +12,8 @@ MovementKind = Literal["grant", "freeze", "charge", "release"]
 
 @dataclass(frozen=True)
 class Movement:
+    """One change to an account's credits, with the balance right after it."""
+
     at: float
     kind: MovementKind
     amount: int

@@ -1,0 +1,155 @@
+"""nemo-fake as another project gets it: a regular (non-editable) install of the built wheel into
+a fresh virtual environment, used from a project that has its own `client` and `fake_backend`
+packages. An editable install hides name clashes (its finder resolves our modules wherever the
+user's come first on `sys.path`), so this is the only honest test of the import names.
+
+Opt-in (`-m install`): it builds a wheel and installs from the package index, which takes a
+minute. `.ci/run` runs it after the default suite.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.install
+
+# A user's project: its own `client` and `fake_backend` packages, imported by its conftest
+# before any test runs, so they are in `sys.modules` first, as they would be in real life.
+USER_PROJECT = {
+    "client/__init__.py": 'OWNER = "the user"\n',
+    "client/api.py": "def call() -> str:\n    return 'the user\\'s own client'\n",
+    "fake_backend/__init__.py": 'OWNER = "the user"\n',
+    "conftest.py": """
+        import client.api
+        import fake_backend
+
+        assert client.api.call() == "the user's own client"
+        assert fake_backend.OWNER == "the user"
+    """,
+    "pytest.ini": "[pytest]\nanyio_mode = auto\n",
+    "test_with_nemo_fake.py": """
+        import client
+        import fake_backend
+        import httpx
+        import pytest
+
+        pytestmark = pytest.mark.anyio
+        CLIENT_ID = {"X-Client-Id": "user-project"}
+
+
+        async def test_nemo_fake(nemo_fake):
+            async with nemo_fake.http() as http:
+                response = await http.post("/api/auth/anonymous-token", headers=CLIENT_ID)
+            token = response.json()["data"]["token"]
+            assert [m.kind for m in nemo_fake.ledger(token)] == ["grant"]
+
+
+        async def test_nemo_server(nemo_server):
+            async with httpx.AsyncClient(base_url=nemo_server.url) as http:
+                response = await http.post("/api/auth/anonymous-token", headers=CLIENT_ID)
+            assert response.json()["code"] == 0
+
+
+        async def test_nemo_client(nemo_client):
+            await nemo_client.upload(["https://media.example.com/talk.mp4"])
+            assert await nemo_client.handle("extract the top 3 viral clips")
+            assert any("virality score" in line for line in nemo_client.said)
+
+
+        async def test_nemo_respx(nemo_respx):
+            async with httpx.AsyncClient() as http:
+                response = await http.post(
+                    "https://mega-api-prod.nemovideo.ai/api/auth/anonymous-token",
+                    headers=CLIENT_ID,
+                )
+            assert response.json()["code"] == 0
+            assert nemo_respx.calls.call_count == 1
+
+
+        def test_the_users_own_packages_are_untouched():
+            assert client.OWNER == "the user" and fake_backend.OWNER == "the user"
+    """,
+}
+
+
+def _run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-4000:]}{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", dist, ROOT)
+    (built,) = dist.glob("nemo_fake-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh virtual environment with the wheel installed the regular way, plus what a
+    user's test suite brings (pytest, respx, anyio)."""
+    folder = tmp_path_factory.mktemp("venv")
+    _run(sys.executable, "-m", "venv", folder)
+    python = folder / "bin" / "python"
+    _run(python, "-m", "pip", "install", "--quiet", wheel, "pytest", "respx", "anyio")
+    yield folder
+
+
+def test_the_wheel_holds_the_two_product_packages_only(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/", 1)[0] for name in names if "/" in name}
+    assert {t for t in top_level if not t.endswith(".dist-info")} == {"nemo_fake", "nemo_client"}
+    assert "nemo_fake/py.typed" in names and "nemo_client/py.typed" in names
+    assert "nemo_fake/testing/plugin.py" in names
+
+
+def test_a_project_with_its_own_client_package_uses_every_fixture(
+    venv: Path, tmp_path: Path
+) -> None:
+    for name, text in USER_PROJECT.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    pytest_run = (venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    output = _run(*pytest_run, cwd=tmp_path)
+    assert "5 passed" in output.splitlines()[-1]
+
+
+def test_the_scenario_cli_runs_inside_a_project_with_its_own_client_package(
+    venv: Path, tmp_path: Path
+) -> None:
+    for name, text in USER_PROJECT.items():
+        if name.endswith("__init__.py"):
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(text, encoding="utf-8")
+    # The user's project on the path, first, as it is for their own scripts.
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    scenario = ROOT / "scenarios" / "quick-edit.yaml"
+    output = _run(venv / "bin" / "nemo-fake", "scenario", "run", scenario, cwd=tmp_path, env=env)
+    assert "scenarios: 1 passed, 0 failed" in output
+
+
+def test_the_installed_modules_come_from_site_packages(venv: Path, tmp_path: Path) -> None:
+    script = "import nemo_fake, nemo_client; print(nemo_fake.__file__); print(nemo_client.__file__)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # even with the checkout's root on the path
+    printed = _run(venv / "bin" / "python", "-c", script, cwd=tmp_path, env=env).split()
+    assert all("site-packages" in path for path in printed), printed
