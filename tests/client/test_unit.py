@@ -1,263 +1,51 @@
 """The reference client's workflow, branch by branch, against respx mocks (no fake server).
-
-Each test names the behaviour the seed (../shared/seed/opusclip-skill.txt) or the vendor doc
-quoted in ../shared/api-facts.md asks for. Every test goes through the `h` fixture, which at
-teardown checks two rules that hold for the whole workflow: no message said to the user ever
-contains a bearer token, and every request to the API carries the three attribution headers
-(while no request to another host carries the token).
-"""
+The `h` fixture (conftest.py) and the response builders (harness.py) are shared."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
-import respx
 
-from nemo_client.api import NemoApi, parse_event
-from nemo_client.assistant import Assistant, Project
+from nemo_client.api import parse_event
+from nemo_client.assistant import Project
 from nemo_client.config import ClientConfig, detect_platform, persistent_client_id
 from nemo_client.errors import SUPPORTED_FORMATS
 from nemo_client.models import AgentEvent
-from nemo_client.timer import ManualTimer
-from tests.support import shared_ssl_context
-
-API = "https://api.test"
-CDN = "https://cdn.test"
-WEB = "https://nemovideo.com"
-CLIENT_ID = "cid"
-TOKEN = "nmv_usr_first-secret-token"
-TOKEN_2 = "nmv_usr_second-secret-token"
-TOKENS = (TOKEN, TOKEN_2)
-USER_ID = "anon_user_1"
-SID = "5529798706024415232"
-SID_2 = "5529798706024415999"
-TASK = "task_1"
-CLAIM = "clm_claim-token"
-ATTRIBUTION = {
-    "X-Skill-Source": "opusclip",
-    "X-Skill-Version": "1.0.0",
-    "X-Skill-Platform": "unknown",
-}
-
-VIDEO = {"tt": 0, "sg": [{"n": "podcast.mp4", "s": 0, "d": 10000}]}
-TITLE = {"tt": 7, "sg": [{"text": "Urban Dreams", "s": 0, "d": 3000}]}
-DRAFT = {"t": [VIDEO], "d": 10000}
-DRAFT_WITH_TITLE = {"t": [VIDEO, TITLE], "d": 10000}
-EMPTY_DRAFT: dict[str, Any] = {"t": []}
-
-# -- responses --------------------------------------------------------------------------------
-
-
-def ok(data: Any) -> httpx.Response:
-    return httpx.Response(200, json={"code": 0, "data": data})
-
-
-def fail(code: int, status: int, message: str = "failed") -> httpx.Response:
-    return httpx.Response(status, json={"code": code, "message": message, "data": None})
-
-
-def state_body(draft: dict[str, Any], session_id: str = SID) -> dict[str, Any]:
-    return {
-        "session_id": session_id,
-        "task_id": TASK,
-        "user_id": USER_ID,
-        "state": {"draft": draft, "video_infos": [], "generated_media": [], "canvas_config": {}},
-    }
-
-
-def state(draft: dict[str, Any], session_id: str = SID) -> httpx.Response:
-    return ok(state_body(draft, session_id))
-
-
-def adk_text(text: str) -> dict[str, Any]:
-    return {
-        "content": {"parts": [{"text": text}], "role": "model"},
-        "author": "nemo_agent",
-        "invocationId": "e-1",
-        "id": "ev-1",
-        "timestamp": 1743712255.31,
-        "partial": False,
-    }
-
-
-def adk_call(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    part = {"functionCall": {"id": "fc-1", "name": name, "args": args}}
-    return {"content": {"parts": [part], "role": "model"}, "author": "nemo_agent"}
-
-
-def adk_result(name: str, response: dict[str, Any]) -> dict[str, Any]:
-    part = {"functionResponse": {"id": "fc-1", "name": name, "response": response}}
-    return {"content": {"parts": [part], "role": "user"}, "author": "nemo_agent"}
-
-
-def typed_text(text: str) -> dict[str, Any]:
-    return {"type": "text", "content": text}
-
-
-HEARTBEAT: dict[str, Any] = {"type": "heartbeat"}
-EMPTY = ""  # an empty `data:` line, the other heartbeat
-
-
-def _encode(events: tuple[object, ...]) -> list[bytes]:
-    chunks = []
-    for event in events:
-        if event == EMPTY:
-            chunks.append(b"data:\n\n")
-        else:
-            data = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
-            chunks.append(f"data: {data}\n\n".encode())
-    return chunks
-
-
-def sse(*events: object) -> httpx.Response:
-    return httpx.Response(
-        200, headers={"content-type": "text/event-stream"}, content=b"".join(_encode(events))
-    )
-
-
-def broken_sse(*events: object) -> httpx.Response:
-    """A stream that delivers `events` and then loses the connection."""
-
-    async def body() -> AsyncIterator[bytes]:
-        for chunk in _encode(events):
-            yield chunk
-        raise httpx.RemoteProtocolError("peer closed connection without a complete body")
-
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
-
-
-def render_body(rid: str, status: str, progress: int, url: str | None = None) -> dict[str, Any]:
-    """The current doc's poll shape: status at the top level, the file at `output.url`."""
-    body: dict[str, Any] = {
-        "code": 0,
-        "id": rid,
-        "sessionId": SID,
-        "status": status,
-        "progress": progress,
-        "output": {"format": "mp4", "quality": "high", "url": url},
-    }
-    if status == "failed":
-        body["error"] = "render node crashed"
-    return body
-
-
-# -- the harness --------------------------------------------------------------------------------
-
-
-@dataclass
-class Renders:
-    """Scripted render jobs: each submit answers `pending`; polls walk `steps` in order."""
-
-    steps: list[tuple[str, int]] = field(default_factory=lambda: [("completed", 100)])
-    url: Callable[[str], str | None] = lambda rid: f"{CDN}/renders/{rid}.mp4"
-
-    def submit(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        return httpx.Response(200, json=render_body(body["id"], "pending", 0))
-
-    def poll(self, request: httpx.Request, rid: str) -> httpx.Response:
-        status, progress = self.steps.pop(0)
-        url = self.url(rid) if status == "completed" else None
-        return httpx.Response(200, json=render_body(rid, status, progress, url))
-
-
-@dataclass
-class Harness:
-    router: respx.MockRouter
-    api: NemoApi
-    assistant: Assistant
-    timer: ManualTimer
-    said: list[str]
-    config_dir: Path
-    downloads: Path
-    renders: Renders
-
-    def route(self, name: str) -> respx.Route:
-        return self.router.routes[name]
-
-    async def handle(self, message: str) -> bool:
-        with anyio.fail_after(5):  # a retry loop that never ends fails here, not in CI's timeout
-            return await self.assistant.handle(message)
-
-    def bodies(self, name: str) -> list[Any]:
-        return [json.loads(call.request.content) for call in self.route(name).calls]
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    renders = Renders()
-    with respx.mock(assert_all_called=False) as router:
-        router.post(f"{API}/api/auth/anonymous-token", name="token").mock(
-            side_effect=lambda request: ok(
-                {"token": TOKEN, "user_id": USER_ID, "credits": 100, "expires_at": "2026-01-08"}
-            )
-        )
-        router.post(f"{API}/api/tasks/me/with-session/nemo_agent", name="session").mock(
-            side_effect=lambda request: ok({"session_id": SID, "task_id": TASK, "user_id": USER_ID})
-        )
-        router.get(f"{API}/api/state/nemo_agent/me/{SID}/latest", name="state").mock(
-            side_effect=lambda request: state(DRAFT)
-        )
-        router.get(f"{API}/api/credits/balance/simple", name="balance").mock(
-            side_effect=lambda request: ok({"available": 70, "frozen": 30, "total": 100})
-        )
-        router.post(f"{API}/api/upload-video/nemo_agent/me/{SID}", name="upload").mock(
-            side_effect=lambda request: ok({"files": [], "session_state_applied": True})
-        )
-        router.post(f"{API}/run_sse", name="sse").mock(
-            side_effect=lambda request: sse(adk_text("Done."))
-        )
-        router.post(f"{API}/api/auth/claim-token", name="claim").mock(
-            side_effect=lambda request: ok({"claim_token": CLAIM, "expires_in": 604800})
-        )
-        router.post(f"{API}/api/render/proxy/lambda", name="submit").mock(
-            side_effect=renders.submit
-        )
-        router.get(url__regex=rf"^{API}/api/render/proxy/lambda/(?P<rid>[^/]+)$", name="poll").mock(
-            side_effect=renders.poll
-        )
-        router.get(
-            url__regex=rf"^{API}/api/render/proxy/(?P<rid>[^/]+)/download$", name="fallback"
-        ).mock(side_effect=lambda request, rid: httpx.Response(200, content=b"proxied mp4"))
-        router.get(url__regex=rf"^{CDN}/renders/(?P<name>[^/]+)$", name="cdn").mock(
-            side_effect=lambda request, name: httpx.Response(200, content=b"cdn mp4")
-        )
-        said: list[str] = []
-        timer = ManualTimer()
-        http = httpx.AsyncClient(verify=shared_ssl_context())
-        api = NemoApi(
-            ClientConfig(api_url=API, client_id=CLIENT_ID, config_dir=tmp_path), http=http
-        )
-        assistant = Assistant(api, say=said.append, timer=timer, downloads=tmp_path / "downloads")
-        harness = Harness(
-            router, api, assistant, timer, said, tmp_path, tmp_path / "downloads", renders
-        )
-        try:
-            yield harness
-        finally:
-            await http.aclose()
-        # Rules for every test (checked before respx forgets its calls): no token in anything
-        # said; attribution on every API request; the bearer token only to the API's host.
-        for message in said:
-            assert "Bearer" not in message
-            for token in TOKENS:
-                assert token not in message, message
-        assert router.calls  # the checks below have something to check
-        for call in router.calls:
-            request = call.request
-            if str(request.url).startswith(API + "/"):
-                for name, value in ATTRIBUTION.items():
-                    assert request.headers.get(name) == value, (request.url, name)
-            else:
-                assert "Authorization" not in request.headers, request.url
-
+from tests.client.harness import (
+    API,
+    ATTRIBUTION,
+    CDN,
+    CLAIM,
+    CLIENT_ID,
+    DRAFT,
+    DRAFT_WITH_TITLE,
+    EMPTY,
+    EMPTY_DRAFT,
+    HEARTBEAT,
+    SID,
+    SID_2,
+    TASK,
+    TOKEN,
+    TOKEN_2,
+    USER_ID,
+    WEB,
+    Harness,
+    adk_call,
+    adk_result,
+    adk_text,
+    broken_sse,
+    fail,
+    ok,
+    sse,
+    state,
+    state_body,
+    typed_text,
+)
 
 # -- the router ---------------------------------------------------------------------------------
 
