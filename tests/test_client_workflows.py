@@ -273,7 +273,7 @@ async def test_a_failing_render_is_retried_once_with_a_new_id(
 ) -> None:
     await harness.assistant.upload([str(sample_video)])
     assert await harness.assistant.export() is None
-    ids = [render_id for _, render_id in backend.renders]
+    ids = [render_id for _, render_id in backend.renders.jobs]
     assert len(ids) == 2 and ids[0] != ids[1]
     assert harness.said[-1].startswith("❌ The render failed twice")
 
