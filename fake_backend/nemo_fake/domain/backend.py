@@ -242,7 +242,7 @@ class NemoBackend:
             account.user_id, render_id, session_id, draft, output, self.now(), fails=fails
         )
 
-    def render(self, account: Account, render_id: str) -> RenderJob:
+    def find_render(self, account: Account, render_id: str) -> RenderJob:
         return self.renders.find(account.user_id, render_id)
 
     def cancel_render(self, account: Account, render_id: str) -> RenderJob:
