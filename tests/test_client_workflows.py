@@ -163,7 +163,7 @@ async def test_a_dropped_stream_is_recovered_by_polling_state_without_re_sending
     assert result.recovered and not result.failed
     assert harness.timer.sleeps[0] == 30
     assert set(harness.timer.sleeps[1:]) <= {60}
-    assert len(backend.operations) == 1  # not re-sent
+    assert len(backend.agent_runs) == 1  # not re-sent
     assert any("5 clips extracted" in line for line in result.changes)
 
 

@@ -19,7 +19,7 @@ from nemo_fake.config import FakeConfig
 from nemo_fake.domain.accounts import Account, Accounts, ClaimToken, Issue
 from nemo_fake.domain.agent import planner, timeline
 from nemo_fake.domain.agent.intents import classify
-from nemo_fake.domain.agent.operations import Operation
+from nemo_fake.domain.agent.runs import AgentRun
 from nemo_fake.domain.faults import Faults
 from nemo_fake.domain.ids import IdFactory, chance
 from nemo_fake.domain.renders import RenderJob, Renders, check_render_id
@@ -59,7 +59,7 @@ class NemoBackend:
         self.sessions: dict[str, Session] = {}
         self.uploads = Uploads(self.config, self.ids, self.upload_dir)
         self.renders = Renders(self.config, self.ids, self.storage / "renders")
-        self.operations: list[Operation] = []
+        self.agent_runs: list[AgentRun] = []
         self.faults = Faults(seed=self.config.seed)
         self.journal = Journal()
         for child in self.storage.iterdir():
@@ -69,7 +69,7 @@ class NemoBackend:
             child.unlink()
 
     # Everything a snapshot holds; files on disk are kept as they are.
-    _SNAPSHOT_FIELDS = ("ids", "accounts", "sessions", "uploads", "renders", "operations", "faults")
+    _SNAPSHOT_FIELDS = ("ids", "accounts", "sessions", "uploads", "renders", "agent_runs", "faults")
 
     def snapshot(self) -> str:
         """Remember the whole world now; `restore` goes back to it."""
@@ -151,16 +151,16 @@ class NemoBackend:
         message: str,
         *,
         force_silent: bool | None = None,
-    ) -> Operation:
+    ) -> AgentRun:
         """Plan what the agent does with a message; credits are frozen now (2001 if short)."""
         session = self.session(account, session_id)
         rng = chance(self.config.seed, "message", session_id, session.messages)
         session.messages += 1
         busy = any(
-            op.session_id == session_id and op.cost and op.running(self.now())
-            for op in self.operations
+            run.session_id == session_id and run.cost and run.running(self.now())
+            for run in self.agent_runs
         )
-        # Re-sending while an operation runs charges again, as the vendor warns it does.
+        # Re-sending while a run is under way charges again, as the vendor warns it does.
         plan = planner.plan(
             classify(message),
             session,
@@ -171,13 +171,13 @@ class NemoBackend:
         events, effects, outcome = timeline.finish(
             plan, self.config, rng, session.language, force_silent=force_silent
         )
-        operation_id = "e-" + self.ids.secret()
+        run_id = "e-" + self.ids.secret()
         hold_ref = None
         if plan.cost:
-            hold_ref = f"{plan.kind}:{operation_id}"
+            hold_ref = f"{plan.kind}:{run_id}"
             account.ledger.freeze(plan.cost, hold_ref, self.now())
-        operation = Operation(
-            id=operation_id,
+        agent_run = AgentRun(
+            id=run_id,
             user_id=account.user_id,
             session_id=session_id,
             kind=plan.kind,
@@ -189,18 +189,18 @@ class NemoBackend:
             outcome=outcome,
             charges_editing_fee=plan.charges_editing_fee,
         )
-        self.operations.append(operation)
-        return operation
+        self.agent_runs.append(agent_run)
+        return agent_run
 
     def settle(self) -> None:
-        """Let every operation catch up with the clock: apply due effects, charge finished ones."""
+        """Let every agent run catch up with the clock: apply due effects, charge finished ones."""
         now = self.now()
-        for operation in self.operations:
-            if not operation.settled:
-                operation.settle(
+        for agent_run in self.agent_runs:
+            if not agent_run.settled:
+                agent_run.settle(
                     now,
-                    self.sessions[operation.session_id],
-                    self.accounts.by_user[operation.user_id].ledger,
+                    self.sessions[agent_run.session_id],
+                    self.accounts.by_user[agent_run.user_id].ledger,
                 )
 
     # -- uploads ----------------------------------------------------------------------------

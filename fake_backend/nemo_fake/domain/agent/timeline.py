@@ -6,8 +6,8 @@ import random
 
 from nemo_fake.config import FakeConfig, HeartbeatStyle
 from nemo_fake.domain.agent import replies
-from nemo_fake.domain.agent.operations import AgentEvent, Effect, Outcome
 from nemo_fake.domain.agent.planner import Plan
+from nemo_fake.domain.agent.runs import AgentEvent, Effect, Outcome
 
 ERROR_MESSAGE = "Agent run failed: upstream model error"
 
