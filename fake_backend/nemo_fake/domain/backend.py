@@ -17,7 +17,7 @@ from typing import Any
 from nemo_fake.clock import Clock, VirtualClock
 from nemo_fake.config import FakeConfig
 from nemo_fake.domain.accounts import Account, Accounts, ClaimToken, Issue
-from nemo_fake.domain.agent import planner, timeline
+from nemo_fake.domain.agent import planner, schedule
 from nemo_fake.domain.agent.intents import classify
 from nemo_fake.domain.agent.runs import AgentRun
 from nemo_fake.domain.faults import Faults
@@ -168,7 +168,7 @@ class NemoBackend:
             rng,
             editing_fee_due=busy or not session.editing_paid,
         )
-        events, effects, outcome = timeline.finish(
+        events, effects, outcome = schedule.finish(
             plan, self.config, rng, session.language, force_silent=force_silent
         )
         run_id = "e-" + self.ids.secret()

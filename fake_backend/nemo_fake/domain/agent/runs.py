@@ -1,4 +1,4 @@
-"""An agent run: the events a stream shows and the state changes it makes, on a timeline.
+"""An agent run: the events a stream shows and the state changes it makes, on a schedule.
 
 Everything is planned when the message arrives. A stream only paces the planned events by the
 clock, and the effects land when the clock passes their time, read lazily by `settle`. So a

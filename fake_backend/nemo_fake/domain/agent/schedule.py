@@ -1,4 +1,5 @@
-"""Finishing a plan's event list: silence, the trailing hiccup, heartbeats, configured faults."""
+"""The schedule of a run's stream events: a plan's event list finished with silence, the
+trailing hiccup, heartbeats and configured faults. (The draft's tracks are the "timeline".)"""
 
 from __future__ import annotations
 
