@@ -13,7 +13,7 @@ import respx
 
 from nemo_fake import FakeConfig, media
 from nemo_fake.testing import NemoFake, NemoServer
-from nemo_fake.testing.live import FakeSwitch
+from nemo_fake.testing.nemo_server import FakeSwitch
 from nemo_fake.testing.plugin import NemoClient
 
 pytest_plugins = ["pytester"]

@@ -86,7 +86,7 @@ def test_chat_routes_export_to_the_export_flow(
     result = _cli(url, tmp_path / "c", "chat", "export")
     assert result.exit_code == 1
     assert "nothing to export yet" in result.output
-    assert backend.operations == []  # "export" never went to the agent
+    assert backend.agent_runs == []  # "export" never went to the agent
 
 
 def test_unsupported_upload_exits_non_zero_with_the_supported_formats(

@@ -163,7 +163,7 @@ async def test_a_dropped_stream_is_recovered_by_polling_state_without_re_sending
     assert result.recovered and not result.failed
     assert harness.timer.sleeps[0] == 30
     assert set(harness.timer.sleeps[1:]) <= {60}
-    assert len(backend.operations) == 1  # not re-sent
+    assert len(backend.agent_runs) == 1  # not re-sent
     assert any("5 clips extracted" in line for line in result.changes)
 
 
@@ -273,7 +273,7 @@ async def test_a_failing_render_is_retried_once_with_a_new_id(
 ) -> None:
     await harness.assistant.upload([str(sample_video)])
     assert await harness.assistant.export() is None
-    ids = [render_id for _, render_id in backend.renders]
+    ids = [render_id for _, render_id in backend.renders.jobs]
     assert len(ids) == 2 and ids[0] != ids[1]
     assert harness.said[-1].startswith("❌ The render failed twice")
 

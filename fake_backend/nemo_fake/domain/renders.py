@@ -1,13 +1,24 @@
-"""Render jobs. Status is derived from the clock at read time; nothing runs in the background."""
+"""Render jobs and their store. A job's status is derived from the clock at read time;
+nothing runs in the background."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
+from nemo_fake import media
+from nemo_fake.config import FakeConfig
+from nemo_fake.domain import draft as drafts
 from nemo_fake.domain.draft import Draft
+from nemo_fake.domain.ids import IdFactory, chance
+from nemo_fake.errors import ApiError, Code
 
 Status = Literal["pending", "processing", "completed", "failed", "cancelled"]
+RENDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+OUTPUT_FORMATS = ("mp4",)
+OUTPUT_QUALITIES = ("high", "medium", "low")
 # A render that fails does so this far through its processing time.
 FAIL_POINT = 0.6
 
@@ -87,3 +98,126 @@ class RenderJob:
 
     def cancel(self, now: float) -> None:
         self.cancelled_at = now
+
+
+def check_render_id(render_id: str) -> None:
+    if not RENDER_ID.match(render_id):
+        raise ApiError(
+            Code.BAD_REQUEST,
+            "id must be 1-128 characters of letters, digits, '_', '-' or '.'",
+            field="id",
+        )
+
+
+class Renders:
+    """Every render job, by (user, id) for the API and by file secret for its CDN URL."""
+
+    def __init__(self, config: FakeConfig, ids: IdFactory, output_dir: Path) -> None:
+        self._config = config
+        self._ids = ids
+        self._output_dir = output_dir
+        self.jobs: dict[tuple[str, str], RenderJob] = {}
+        self._by_secret: dict[str, RenderJob] = {}
+
+    def submit(
+        self,
+        user_id: str,
+        render_id: str,
+        session_id: str,
+        draft: object,
+        output: dict[str, Any] | None,
+        now: float,
+        *,
+        fails: bool = False,
+    ) -> RenderJob:
+        """A new job for an id that passed `check_render_id` and a session the user owns."""
+        if (user_id, render_id) in self.jobs:
+            raise ApiError(
+                Code.CONFLICT, f"Render id {render_id!r} already used; retry with a new id"
+            )
+        checked = drafts.validate_for_render(draft)
+        if checked["d"] > self._config.max_render_ms:
+            raise ApiError(
+                Code.BAD_REQUEST,
+                f"Draft is {checked['d']} ms long; the fake renders at most "
+                f"{self._config.max_render_ms} ms",
+                field="draft.d",
+            )
+        output = _check_output(output)
+        rng = chance(self._config.seed, "render", user_id, render_id)
+        low, high = self._config.render_seconds
+        total = rng.uniform(low, high)
+        pending = min(self._config.render_pending_seconds, total / 2)
+        job = RenderJob(
+            id=render_id,
+            user_id=user_id,
+            session_id=session_id,
+            draft=checked,
+            output=output,
+            submitted_at=now,
+            pending_seconds=pending,
+            processing_seconds=total - pending,
+            file_secret=self._ids.secret(),
+            fails=fails or rng.random() < self._config.render_failure_rate,
+        )
+        self.jobs[(user_id, render_id)] = job
+        self._by_secret[job.file_secret] = job
+        return job
+
+    def find(self, user_id: str, render_id: str) -> RenderJob:
+        job = self.jobs.get((user_id, render_id))
+        if job is None:
+            raise ApiError(Code.NOT_FOUND, f"No render {render_id!r}")
+        return job
+
+    def by_secret(self, secret: str) -> RenderJob:
+        job = self._by_secret.get(secret)
+        if job is None:
+            raise ApiError(Code.NOT_FOUND, "No such file")
+        return job
+
+    def cancel(self, user_id: str, render_id: str, now: float) -> RenderJob:
+        job = self.find(user_id, render_id)
+        status = job.status(now)
+        if status not in ("pending", "processing"):
+            raise ApiError(
+                Code.CONFLICT, f"Render is {status}; only a running render can be cancelled"
+            )
+        job.cancel(now)
+        return job
+
+    def fail(self, user_id: str, render_id: str, now: float, reason: str) -> RenderJob:
+        job = self.find(user_id, render_id)
+        job.fail(now, reason)
+        return job
+
+    def output_file(self, job: RenderJob, now: float) -> Path:
+        """The finished MP4, rendered on first request. Blocking: call it off the event loop."""
+        status = job.status(now)
+        if status != "completed":
+            raise ApiError(Code.CONFLICT, f"Render is {status}, not completed")
+        path = self._output_dir / job.file_secret / f"{job.id}.mp4"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            media.render_mp4(
+                path,
+                width=job.width,
+                height=job.height,
+                duration_ms=job.duration_ms,
+                fps=self._config.render_fps,
+                seed=self._config.seed,
+            )
+        return path
+
+
+def _check_output(output: dict[str, Any] | None) -> dict[str, Any]:
+    checked = {"format": "mp4", "quality": "high", **(output or {})}
+    if checked["format"] not in OUTPUT_FORMATS:
+        raise ApiError(Code.BAD_REQUEST, "output.format must be 'mp4'", field="output.format")
+    if checked["quality"] not in OUTPUT_QUALITIES:
+        raise ApiError(
+            Code.BAD_REQUEST,
+            "output.quality must be one of high, medium, low",
+            field="output.quality",
+        )
+    return checked

@@ -15,7 +15,7 @@ from nemo_fake.config import FakeConfig
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.envelope import error_response
-from nemo_fake.http.logging import RequestRecorder
+from nemo_fake.http.recorder import RequestRecorder
 from nemo_fake.http.routes import accounts, agent, control, files, renders, sessions, uploads
 
 logger = logging.getLogger("nemo_fake")

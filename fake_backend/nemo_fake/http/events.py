@@ -14,22 +14,22 @@ from typing import Any
 from sse_starlette import ServerSentEvent
 
 from nemo_fake.config import EventShape
-from nemo_fake.domain.agent.operations import AgentEvent, Operation
+from nemo_fake.domain.agent.runs import AgentEvent, AgentRun
 
 SEPARATOR = "\n"
 AUTHOR = "nemo_agent"
 
 
 def to_sse(
-    event: AgentEvent, operation: Operation, index: int, shape: EventShape
+    event: AgentEvent, agent_run: AgentRun, index: int, shape: EventShape
 ) -> ServerSentEvent:
     if event.kind == "empty":
         return ServerSentEvent(data="", sep=SEPARATOR)
-    body = _typed(event) if shape == "typed" else _adk(event, operation, index)
+    body = _typed(event) if shape == "typed" else _adk(event, agent_run, index)
     return ServerSentEvent(data=json.dumps(body, ensure_ascii=False), sep=SEPARATOR)
 
 
-def _adk(event: AgentEvent, operation: Operation, index: int) -> dict[str, Any]:
+def _adk(event: AgentEvent, agent_run: AgentRun, index: int) -> dict[str, Any]:
     if event.kind == "heartbeat":
         return {"type": "heartbeat"}
     if event.kind == "error":
@@ -51,11 +51,11 @@ def _adk(event: AgentEvent, operation: Operation, index: int) -> dict[str, Any]:
         role = "user"
     return {
         "content": {"parts": [part], "role": role},
-        "invocationId": operation.id,
+        "invocationId": agent_run.id,
         "author": AUTHOR,
         "actions": {"stateDelta": {}, "artifactDelta": {}, "requestedAuthConfigs": {}},
-        "id": f"{operation.id[2:10]}-{index:04d}",
-        "timestamp": round(operation.started_at + event.at, 3),
+        "id": f"{agent_run.id[2:10]}-{index:04d}",
+        "timestamp": round(agent_run.started_at + event.at, 3),
     }
 
 

@@ -26,8 +26,8 @@ import pytest
 from nemo_fake.clock import VirtualClock
 from nemo_fake.config import FakeConfig
 from nemo_fake.testing.fake import REAL_API_URL, NemoFake
-from nemo_fake.testing.live import FakeSwitch, NemoServer
-from nemo_fake.testing.server import LiveServer
+from nemo_fake.testing.live_server import LiveServer
+from nemo_fake.testing.nemo_server import FakeSwitch, NemoServer
 from nemo_fake.testing.timer import FakeClockTimer
 from nemo_fake.testing.transport import StreamingASGITransport
 

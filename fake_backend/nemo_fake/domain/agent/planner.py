@@ -1,4 +1,4 @@
-"""Turn an intent into an operation plan: timed events and timed changes to the session.
+"""Turn an intent into an agent run's plan: timed events and timed changes to the session.
 
 Durations follow the vendor doc: text 5-15 s, editing 10-30 s, generation 100-300 s; the seed
 says extraction takes 1-3 minutes. Every chance is drawn from one seeded generator per message.
@@ -15,8 +15,8 @@ from nemo_fake.config import FakeConfig
 from nemo_fake.domain import draft as drafts
 from nemo_fake.domain.agent import replies
 from nemo_fake.domain.agent.intents import DEFAULT_VOLUME, Edit, Intent
-from nemo_fake.domain.agent.operations import AgentEvent, Effect
 from nemo_fake.domain.agent.replies import Language
+from nemo_fake.domain.agent.runs import AgentEvent, Effect
 from nemo_fake.domain.sessions import Session
 
 CLIP_SECONDS = (15.0, 60.0)
@@ -43,7 +43,7 @@ class Plan:
     effects: list[Effect] = field(default_factory=list)
     cost: int = 0
     charges_editing_fee: bool = False
-    # Editing operations may end with tool calls only (~30%, vendor doc).
+    # Editing runs may end with tool calls only (~30%, vendor doc).
     may_be_silent: bool = False
 
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from nemo_fake.domain.agent.operations import Operation
+from nemo_fake.domain.agent.runs import AgentRun
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
@@ -98,7 +98,7 @@ class _Cut:
 
 
 async def _stream(
-    backend: NemoBackend, agent_run: Operation, cut: _Cut, drop_after: int | None
+    backend: NemoBackend, agent_run: AgentRun, cut: _Cut, drop_after: int | None
 ) -> AsyncIterator[ServerSentEvent]:
     latency = backend.config.stream_faults.event_latency
     for index, event in enumerate(agent_run.events):

@@ -39,7 +39,7 @@ async def submit(request: Request) -> Response:
 @operation("render_poll")
 async def poll(request: Request) -> Response:
     account = authenticate(request)
-    job = backend_of(request).render(account, request.path_params["render_id"])
+    job = backend_of(request).find_render(account, request.path_params["render_id"])
     return await _job_response(request, job)
 
 
@@ -54,7 +54,7 @@ async def cancel(request: Request) -> Response:
 async def download(request: Request) -> Response:
     account = authenticate(request)
     backend = backend_of(request)
-    job = backend.render(account, request.path_params["render_id"])
+    job = backend.find_render(account, request.path_params["render_id"])
     return await _file(backend, job)
 
 

@@ -1,4 +1,5 @@
-"""Finishing a plan's event list: silence, the trailing hiccup, heartbeats, configured faults."""
+"""The schedule of a run's stream events: a plan's event list finished with silence, the
+trailing hiccup, heartbeats and configured faults. (The draft's tracks are the "timeline".)"""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import random
 
 from nemo_fake.config import FakeConfig, HeartbeatStyle
 from nemo_fake.domain.agent import replies
-from nemo_fake.domain.agent.operations import AgentEvent, Effect, Outcome
 from nemo_fake.domain.agent.planner import Plan
+from nemo_fake.domain.agent.runs import AgentEvent, Effect, Outcome
 
 ERROR_MESSAGE = "Agent run failed: upstream model error"
 

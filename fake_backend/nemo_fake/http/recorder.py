@@ -28,6 +28,7 @@ class RequestRecorder:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Read once: the request is journaled by the backend that served it.
         backend = scope["app"].state.backend
         arrived = backend.now()
         started = time.perf_counter()
@@ -54,9 +55,7 @@ class RequestRecorder:
         finally:
             logger.info("%s %s -> %s (%.1f ms)", scope["method"], scope["path"], status, elapsed_ms)
             if not scope["path"].startswith(CONTROL_PREFIX):
-                # The backend may have been swapped (tests do) or reset meanwhile: record
-                # into the one serving now.
-                scope["app"].state.backend.journal.record(
+                backend.journal.record(
                     JournalEntry(
                         method=scope["method"],
                         path=scope["path"],

@@ -1,8 +1,8 @@
-"""An agent operation: the events a stream shows and the state changes it makes, on a timeline.
+"""An agent run: the events a stream shows and the state changes it makes, on a schedule.
 
 Everything is planned when the message arrives. A stream only paces the planned events by the
 clock, and the effects land when the clock passes their time, read lazily by `settle`. So a
-client that disconnects does not cancel anything: the operation completes and the state shows it.
+client that disconnects does not cancel anything: the run completes and the state shows it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ Outcome = Literal["completed", "failed"]
 
 @dataclass(frozen=True)
 class AgentEvent:
-    at: float  # API seconds after the operation started
+    at: float  # API seconds after the run started
     kind: EventKind
     text: str = ""
     name: str = ""
@@ -35,7 +35,7 @@ class Effect:
 
 
 @dataclass
-class Operation:
+class AgentRun:
     id: str
     user_id: str
     session_id: str
