@@ -16,10 +16,21 @@ from typing import Protocol
 DEFAULT_EPOCH = 1_767_225_600.0
 
 
-class Clock(Protocol):
+class AdvancingClock(Protocol):
+    """What a test needs to move time: read it, and move it on. Both clocks fit, and so does
+    anything that moves a fake's clock from afar (a `RemoteFake`)."""
+
     def now(self) -> float:
         """API time in seconds since the epoch."""
         ...
+
+    def advance(self, seconds: float) -> float:
+        """Move API time on by `seconds` (never back); returns the new API time."""
+        ...
+
+
+class Clock(AdvancingClock, Protocol):
+    """The fake's own clock: it can also be slept on, by streams waiting for their next event."""
 
     async def sleep_until(self, when: float) -> None:
         """Return once API time has reached `when`."""

@@ -68,7 +68,7 @@ async def advance(request: Request) -> Response:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise ApiError(Code.BAD_REQUEST, "seconds must be a number >= 0", field="seconds")
     backend = backend_of(request)
-    backend.clock.advance(float(seconds))  # type: ignore[attr-defined]
+    backend.clock.advance(float(seconds))
     backend.settle()
     return ok(_clock_info(request))
 
