@@ -24,8 +24,11 @@ from nemo_fake.http.envelope import ok
 
 RULE_FIELDS = {
     "operation", "on_call", "probability", "times", "code", "http_status", "latency",
-    "drop_after_events", "fail_render",
+    "drop_after_events", "fail_render", "id",
 }  # fmt: skip
+# A rule as GET lists it can be POSTed back: its counts are taken and dropped, since a rule
+# counts from the moment it is added.
+RULE_COUNTS = {"fired", "seen"}
 
 
 def _admit(request: Request) -> None:
@@ -90,13 +93,13 @@ async def faults(request: Request) -> Response:
     registry = backend_of(request).faults
     if request.method == "POST":
         body = await json_object(request)
-        unknown = set(body) - RULE_FIELDS
+        unknown = set(body) - RULE_FIELDS - RULE_COUNTS
         if unknown:
             raise ApiError(
                 Code.BAD_REQUEST, f"Unknown fault field(s): {', '.join(sorted(unknown))}"
             )
         try:
-            rule = registry.add(FaultRule(**body))
+            rule = registry.add(FaultRule(**{k: v for k, v in body.items() if k in RULE_FIELDS}))
         except (TypeError, ValueError) as error:
             raise ApiError(Code.BAD_REQUEST, str(error)) from None
         return ok(rule.to_dict())
