@@ -1,4 +1,4 @@
-"""The control API under `/_fake/`: reset, clock, faults, journal, ledger, snapshots.
+"""The control API under `/_fake/`: reset, clock, faults, journal, ledger, snapshots, config.
 
 Reachable from loopback addresses only, unless the app was made with an admin token, which
 is then required as a bearer from anywhere. The same controls are plain Python on
@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nemo_fake.clock import ScaledClock, VirtualClock, isoformat
+from nemo_fake.config import SettingError
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import backend_of, bearer_token
@@ -26,6 +27,10 @@ RULE_FIELDS = {
     "operation", "on_call", "probability", "times", "code", "http_status", "latency",
     "drop_after_events", "fail_render", "id",
 }  # fmt: skip
+SEED_NOTE = (
+    "ids and fault chances follow a new seed from the next reset (POST /_fake/reset); "
+    "the agent's and renders' chances use it at once"
+)
 # A rule as GET lists it can be POSTed back: its counts are taken and dropped, since a rule
 # counts from the moment it is added.
 RULE_COUNTS = {"fired", "seen"}
@@ -164,6 +169,21 @@ async def restore(request: Request) -> Response:
     return ok({"restored": request.path_params["snapshot_id"]})
 
 
+async def config(request: Request) -> Response:
+    """GET: every setting in force. PATCH: change some, by the names and with the checks of
+    `serve --set` (nested `stream_faults` too, so what GET answered can be sent back)."""
+    _admit(request)
+    backend = backend_of(request)
+    if request.method == "GET":
+        return ok(backend.config.to_dict())
+    try:
+        changed = backend.configure(await json_object(request))
+    except SettingError as error:
+        raise ApiError(Code.BAD_REQUEST, str(error), field=error.key) from None
+    note = SEED_NOTE if "seed" in changed else None
+    return ok({"config": backend.config.to_dict(), "changed": changed, "note": note})
+
+
 routes = [
     Route("/_fake/reset", reset, methods=["POST"]),
     Route("/_fake/clock", clock, methods=["GET"]),
@@ -175,4 +195,5 @@ routes = [
     Route("/_fake/ledger", ledger, methods=["GET"]),
     Route("/_fake/snapshots", snapshots, methods=["POST"]),
     Route("/_fake/snapshots/{snapshot_id}/restore", restore, methods=["POST"]),
+    Route("/_fake/config", config, methods=["GET", "PATCH"]),
 ]
