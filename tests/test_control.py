@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 
@@ -234,3 +236,21 @@ def test_a_rule_added_again_starts_its_counts_afresh() -> None:
     faults.add(rule)
     assert (rule.seen, rule.fired) == (0, 0)
     assert faults.check("balance") is rule
+
+
+async def test_the_ledger_finds_an_account_by_its_token_and_never_logs_it(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await api.new_user()
+    other = await api.new_user()
+    with caplog.at_level(logging.DEBUG, logger="nemo_fake"):
+        by_token = await api.http.get("/_fake/ledger", params={"token": user.token})
+    (account,) = by_token.json()["data"]["accounts"]
+    assert account["user_id"] == user.user_id and account["available"] == 100
+    # The fake's own log (the caller's httpx logs whole URLs: that is the caller's to set).
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("nemo_fake")]
+    assert any("/_fake/ledger" in line for line in logged)
+    assert not any(user.token in line for line in logged)
+    for params in ({"token": "nmv_usr_unknown"}, {"token": user.token, "user_id": other.user_id}):
+        answer = await api.http.get("/_fake/ledger", params=params)
+        assert answer.json()["data"]["accounts"] == [], params

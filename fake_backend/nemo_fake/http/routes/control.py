@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nemo_fake.clock import ScaledClock, VirtualClock, isoformat
+from nemo_fake.clock import clock_info, set_speed
 from nemo_fake.config import SettingError
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.errors import ApiError, Code
@@ -52,11 +53,7 @@ def _admit(request: Request) -> None:
 
 
 def _clock_info(request: Request) -> dict[str, Any]:
-    clock = backend_of(request).clock
-    now = clock.now()
-    kind = "virtual" if isinstance(clock, VirtualClock) else "scaled"
-    speed = clock.speed if isinstance(clock, ScaledClock) else None
-    return {"now": now, "iso": isoformat(now), "kind": kind, "speed": speed}
+    return asdict(clock_info(backend_of(request).clock))
 
 
 async def reset(request: Request) -> Response:
@@ -86,10 +83,7 @@ async def speed(request: Request) -> Response:
     value = (await json_object(request)).get("speed")
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ApiError(Code.BAD_REQUEST, "speed must be a number > 0", field="speed")
-    clock_now = backend_of(request).clock
-    if not isinstance(clock_now, ScaledClock):
-        raise ApiError(Code.CONFLICT, "A virtual clock has no speed: advance it instead")
-    clock_now.set_speed(float(value))
+    set_speed(backend_of(request).clock, float(value))
     return ok(_clock_info(request))
 
 
@@ -140,10 +134,19 @@ async def journal(request: Request) -> Response:
 
 
 async def ledger(request: Request) -> Response:
+    """Every account's credits, or only the one named by `user_id=` or owning `token=`.
+
+    A token in a query string is safe here: the fake logs and journals paths only."""
     _admit(request)
     backend = backend_of(request)
     backend.settle()
     wanted = request.query_params.get("user_id")
+    token = request.query_params.get("token")
+    if token is not None:
+        owner = backend.accounts.tokens.get(token)
+        if owner is None or wanted not in (None, owner.user_id):
+            return ok({"accounts": []})
+        wanted = owner.user_id
     accounts = [
         {
             "user_id": account.user_id,
