@@ -2,7 +2,7 @@
 
 Reachable from loopback addresses only, unless the app was made with an admin token, which
 is then required as a bearer from anywhere. The same controls are plain Python on
-`NemoBackend` (and `NemoFake`) for in-process use.
+`NemoBackend` (and `NemoFake`) for in-process use; `RemoteFake` calls these routes for them.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ RULE_FIELDS = {
     "operation", "on_call", "probability", "times", "code", "http_status", "latency",
     "drop_after_events", "fail_render", "id",
 }  # fmt: skip
+# A rule as GET lists it can be POSTed back: its counts are taken and dropped, since a rule
+# counts from the moment it is added.
+RULE_COUNTS = {"fired", "seen"}
 SEED_NOTE = (
     "ids and fault chances follow a new seed from the next reset (POST /_fake/reset); "
     "the agent's and renders' chances use it at once"
 )
-# A rule as GET lists it can be POSTed back: its counts are taken and dropped, since a rule
-# counts from the moment it is added.
-RULE_COUNTS = {"fired", "seen"}
 
 
 def _admit(request: Request) -> None:
