@@ -35,8 +35,9 @@ class FaultRule:
 
     A rule counts the calls it matches from the moment it is added, in `seen`: `on_call=1`
     is the next matching call after the rule exists, however many came before. Each rule
-    counts every call it matches, including calls another rule fired on. `fired` counts the
-    times it fired; `times` caps that (once, by default, for an `on_call` rule).
+    counts every call it matches, including calls another rule fired on; a `"*"` rule matches
+    calls of every operation, so its `on_call=3` is the third API call of any kind. `fired`
+    counts the times it fired; `times` caps that (once, by default, for an `on_call` rule).
     """
 
     operation: str
