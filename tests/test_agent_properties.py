@@ -70,7 +70,7 @@ def test_the_silent_ratio_over_many_edits_is_close_to_the_configured_one() -> No
         for n in range(runs):
             agent_run = backend.run_message(account, session.session_id, f"add a title 'T{n}'")
             silent += not any(event.kind == "text" for event in agent_run.events)
-            backend.clock.advance(agent_run.ends_at - backend.now())  # type: ignore[attr-defined]
+            backend.clock.advance(agent_run.ends_at - backend.now())
         assert abs(silent / runs - ratio) < 0.06, (ratio, silent / runs)
         backend.close()
 

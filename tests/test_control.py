@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 
 from nemo_fake import NemoBackend, VirtualClock, create_app
-from nemo_fake.domain.faults import FaultRule
+from nemo_fake.domain.faults import FaultRule, Faults
 from nemo_fake.testing import StreamingASGITransport
 from tests.support import Api, chat, draft_of, error_code
 
@@ -185,3 +187,70 @@ async def test_an_admin_token_is_required_when_set(backend: NemoBackend) -> None
         assert error_code(wrong) == 1001
         right = await http.get("/_fake/clock", headers={"Authorization": "Bearer s3cret"})
         assert right.status_code == 200
+
+
+async def test_a_rule_added_after_earlier_calls_counts_from_when_it_was_added(api: Api) -> None:
+    user = await api.new_user()
+    for _ in range(3):
+        await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    await _add_fault(api, operation="balance", on_call=1, code=2001)
+    codes = [
+        error_code(await api.http.get("/api/credits/balance/simple", headers=user.headers))
+        for _ in range(2)
+    ]
+    assert codes == [2001, 0]
+    listed = (await api.http.get("/_fake/faults")).json()["data"]
+    assert listed["calls"]["balance"] == 5
+    assert (listed["rules"][0]["seen"], listed["rules"][0]["fired"]) == (2, 1)
+
+
+async def test_a_rule_as_listed_can_be_posted_back_and_counts_afresh(api: Api) -> None:
+    user = await api.new_user()
+    await _add_fault(api, operation="balance", on_call=1, code=2001, id="mine")
+    await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    (listed,) = (await api.http.get("/_fake/faults")).json()["data"]["rules"]
+    await api.http.delete("/_fake/faults")
+    again = await _add_fault(api, **listed)
+    assert (again["id"], again["seen"], again["fired"]) == ("mine", 0, 0)
+
+
+def test_each_rule_counts_the_calls_it_sees_from_when_it_was_added() -> None:
+    faults = Faults()
+    for _ in range(4):
+        faults.check("balance")
+    late = faults.add(FaultRule("balance", on_call=2, code=2001))
+    anything = faults.add(FaultRule("*", on_call=3, http_status=502))
+    assert faults.check("balance") is None  # late sees 1, anything sees 1
+    assert faults.check("state") is None  # only anything sees it: 2
+    assert faults.check("balance") is late  # late's 2nd; anything sees its 3rd, too
+    assert (late.seen, anything.seen) == (2, 3)
+    assert anything.fired == 0 and faults.check("state") is None  # its 3rd call has passed
+    assert faults.calls == {"balance": 6, "state": 2}
+
+
+def test_a_rule_added_again_starts_its_counts_afresh() -> None:
+    faults = Faults()
+    rule = faults.add(FaultRule("balance", on_call=1, code=2001))
+    assert faults.check("balance") is rule
+    faults.clear()
+    faults.add(rule)
+    assert (rule.seen, rule.fired) == (0, 0)
+    assert faults.check("balance") is rule
+
+
+async def test_the_ledger_finds_an_account_by_its_token_and_never_logs_it(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await api.new_user()
+    other = await api.new_user()
+    with caplog.at_level(logging.DEBUG, logger="nemo_fake"):
+        by_token = await api.http.get("/_fake/ledger", params={"token": user.token})
+    (account,) = by_token.json()["data"]["accounts"]
+    assert account["user_id"] == user.user_id and account["available"] == 100
+    # The fake's own log (the caller's httpx logs whole URLs: that is the caller's to set).
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("nemo_fake")]
+    assert any("/_fake/ledger" in line for line in logged)
+    assert not any(user.token in line for line in logged)
+    for params in ({"token": "nmv_usr_unknown"}, {"token": user.token, "user_id": other.user_id}):
+        answer = await api.http.get("/_fake/ledger", params=params)
+        assert answer.json()["data"]["accounts"] == [], params

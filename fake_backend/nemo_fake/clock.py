@@ -9,17 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol
+
+from nemo_fake.errors import ApiError, Code
 
 # 2026-01-01T00:00:00Z: a fixed start so virtual runs are reproducible.
 DEFAULT_EPOCH = 1_767_225_600.0
 
 
-class Clock(Protocol):
+class AdvancingClock(Protocol):
+    """What a test needs to move time: read it, and move it on. Both clocks fit, and so does
+    anything that moves a fake's clock from afar (a `RemoteFake`)."""
+
     def now(self) -> float:
         """API time in seconds since the epoch."""
         ...
+
+    def advance(self, seconds: float) -> float:
+        """Move API time on by `seconds` (never back); returns the new API time."""
+        ...
+
+
+class Clock(AdvancingClock, Protocol):
+    """The fake's own clock: it can also be slept on, by streams waiting for their next event."""
 
     async def sleep_until(self, when: float) -> None:
         """Return once API time has reached `when`."""
@@ -98,6 +112,31 @@ class ScaledClock:
             raise ValueError("a clock cannot go backwards")
         self._offset += seconds
         return self.now()
+
+
+@dataclass(frozen=True)
+class ClockInfo:
+    """A clock at a glance, as GET /_fake/clock answers: API time (`now`, and as `iso`), the
+    clock's kind, and a scaled clock's speed (None for a virtual one)."""
+
+    now: float
+    iso: str
+    kind: Literal["virtual", "scaled"]
+    speed: float | None
+
+
+def clock_info(clock: Clock) -> ClockInfo:
+    now = clock.now()
+    if isinstance(clock, ScaledClock):
+        return ClockInfo(now, isoformat(now), "scaled", clock.speed)
+    return ClockInfo(now, isoformat(now), "virtual", None)
+
+
+def set_speed(clock: Clock, speed: float) -> None:
+    """Change a scaled clock's speed; a virtual clock has none (`ApiError` 409, as over HTTP)."""
+    if not isinstance(clock, ScaledClock):
+        raise ApiError(Code.CONFLICT, "A virtual clock has no speed: advance it instead")
+    clock.set_speed(speed)
 
 
 def isoformat(when: float) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -13,6 +14,15 @@ PollShape = Literal["current", "reference", "early"]
 AttributionRule = Literal["export", "all", "none"]
 EventShape = Literal["adk", "typed"]
 HeartbeatStyle = Literal["both", "empty", "event"]
+
+
+class SettingError(ValueError):
+    """A setting refused, with a message naming it; `key` is its name (`stream_faults.x` for
+    a stream fault), for an answer that points at the field."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass
@@ -75,45 +85,85 @@ class FakeConfig:
         self.check()
 
     def check(self) -> None:
-        """Refuse settings no API could have, naming the field."""
+        """Refuse settings no API could have, naming the field (`SettingError`)."""
         for name in ("silent_edit_ratio", "temporary_issue_rate", "render_failure_rate"):
             if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be between 0 and 1")
+                raise SettingError(name, f"{name} must be between 0 and 1")
         low, high = self.render_seconds
         if not 0 < low <= high:
-            raise ValueError("render_seconds must be (low, high) with 0 < low <= high")
+            raise SettingError(
+                "render_seconds", "render_seconds must be (low, high) with 0 < low <= high"
+            )
         for name in ("token_ttl", "rate_window", "max_upload_bytes", "render_fps", "max_render_ms"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+                raise SettingError(name, f"{name} must be positive")
         for name in ("heartbeat_seconds", "render_pending_seconds", "generation_cost",
                      "editing_cost", "anonymous_credits"):  # fmt: skip
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
+                raise SettingError(name, f"{name} must not be negative")
         if not self.message_keys:
-            raise ValueError("message_keys needs at least one key")
+            raise SettingError("message_keys", "message_keys needs at least one key")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every setting, as JSON has them: tuples as lists, `stream_faults` nested. What it
+        returns is valid overrides (`with_overrides`, PATCH /_fake/config) as it stands."""
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in asdict(self).items()
+        }
 
 
-def with_overrides(config: FakeConfig, overrides: dict[str, Any]) -> FakeConfig:
-    """A copy of `config` with fields set by name; `stream_faults.x` reaches into the faults.
+def with_overrides(config: FakeConfig, overrides: Mapping[str, Any]) -> FakeConfig:
+    """A copy of `config` with fields set by name; `stream_faults.x` reaches into the faults,
+    as does a nested `{"stream_faults": {"x": ...}}` (the form `FakeConfig.to_dict` gives).
 
-    Values come from YAML or the command line, so lists become tuples and ints pass for
-    floats; anything else of the wrong type is refused with a message naming the field.
+    Values come from YAML, JSON or the command line, so lists become tuples and ints pass for
+    floats; anything else of the wrong type is refused with a `SettingError` naming the field.
     """
     updated = replace(config, stream_faults=replace(config.stream_faults))
-    for key, value in overrides.items():
+    for key, value in _dotted(overrides).items():
         target: Any = updated
         *path, name = key.split(".")
         for part in path:
             if part != "stream_faults":
-                raise ValueError(f"unknown setting {key!r}")
+                raise SettingError(key, f"unknown setting {key!r}")
             target = target.stream_faults
         hints = get_type_hints(type(target))
         known = {f.name for f in fields(target)} - {"stream_faults"}
         if name not in known:
-            raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
+            raise SettingError(key, f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
         setattr(target, name, _coerce(key, hints[name], value))
     updated.check()
     return updated
+
+
+def update_in_place(config: FakeConfig, overrides: Mapping[str, Any]) -> list[str]:
+    """Set `overrides` on `config` itself, checked exactly as `with_overrides` checks them;
+    if any is refused, nothing changes. In place, because everything in a running fake holds
+    this one object. Returns the names of the settings whose values changed."""
+    updated = with_overrides(config, overrides)
+    changed: list[str] = []
+    pairs = ((config, updated, ""), (config.stream_faults, updated.stream_faults, "stream_faults."))
+    for target, source, prefix in pairs:
+        for setting in fields(target):
+            value = getattr(source, setting.name)
+            if setting.name != "stream_faults" and getattr(target, setting.name) != value:
+                setattr(target, setting.name, value)
+                changed.append(prefix + setting.name)
+    return changed
+
+
+def _dotted(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Overrides with a nested `stream_faults` mapping spelled out as `stream_faults.x` keys."""
+    flat: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key != "stream_faults":
+            flat[key] = value
+        elif isinstance(value, Mapping):
+            flat.update({f"stream_faults.{name}": item for name, item in value.items()})
+        else:
+            raise SettingError(key, f"stream_faults takes a mapping of its settings, not {value!r}")
+    return flat
 
 
 def _coerce(key: str, annotation: Any, value: Any) -> Any:
@@ -121,7 +171,7 @@ def _coerce(key: str, annotation: Any, value: Any) -> Any:
         value = tuple(value)
     if _fits(annotation, value):
         return float(value) if annotation is float and isinstance(value, int) else value
-    raise ValueError(f"{key} takes {_describe(annotation)}, not {value!r}")
+    raise SettingError(key, f"{key} takes {_describe(annotation)}, not {value!r}")
 
 
 def _fits(annotation: Any, value: Any) -> bool:

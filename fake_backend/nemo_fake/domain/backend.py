@@ -9,13 +9,13 @@ from __future__ import annotations
 import copy
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nemo_fake.clock import Clock, VirtualClock
-from nemo_fake.config import FakeConfig
+from nemo_fake.config import FakeConfig, update_in_place
 from nemo_fake.domain.accounts import Account, Accounts, ClaimToken, Issue
 from nemo_fake.domain.agent import planner, schedule
 from nemo_fake.domain.agent.intents import classify
@@ -67,6 +67,18 @@ class NemoBackend:
                 shutil.rmtree(child, ignore_errors=True)
         for child in self.upload_dir.iterdir():
             child.unlink()
+
+    def configure(self, overrides: Mapping[str, object]) -> list[str]:
+        """Change settings of the running fake, by the names and with the checks of
+        `serve --set` (`{"seed": 3, "stream_faults.drop_after_events": 2}`, or the nested
+        `{"stream_faults": {...}}`); a refused one raises `SettingError` and nothing changes.
+
+        The config object is changed in place, since every part of the fake holds it, and
+        settings apply from the next request on. Except `seed`, in part: ids and fault chances
+        are seeded at reset, so they follow a new seed from the next `reset()` (the agent's
+        and renders' chances use it at once). Returns the names of the settings that changed.
+        """
+        return update_in_place(self.config, overrides)
 
     # Everything a snapshot holds; files on disk are kept as they are.
     _SNAPSHOT_FIELDS = ("ids", "accounts", "sessions", "uploads", "renders", "agent_runs", "faults")

@@ -31,8 +31,17 @@ OPERATIONS = (
 
 @dataclass
 class FaultRule:
+    """One way to fail an operation (or every one, `"*"`).
+
+    A rule counts the calls it matches from the moment it is added, in `seen`: `on_call=1`
+    is the next matching call after the rule exists, however many came before. Each rule
+    counts every call it matches, including calls another rule fired on; a `"*"` rule matches
+    calls of every operation, so its `on_call=3` is the third API call of any kind. `fired`
+    counts the times it fired; `times` caps that (once, by default, for an `on_call` rule).
+    """
+
     operation: str
-    on_call: int | None = None  # fire on this call of the operation (1 = the first)
+    on_call: int | None = None  # fire on this matching call since the rule was added (1 = next)
     probability: float | None = None  # else fire with this seeded chance
     times: int | None = None  # fire at most this often (default: once for on_call)
     code: int | None = None
@@ -41,7 +50,8 @@ class FaultRule:
     drop_after_events: int | None = None
     fail_render: bool = False
     id: str = ""
-    fired: int = 0
+    fired: int = 0  # times it fired
+    seen: int = 0  # matching calls since it was added
 
     def __post_init__(self) -> None:
         if self.operation not in (*OPERATIONS, "*"):
@@ -52,6 +62,8 @@ class FaultRule:
             raise ValueError(f"code {self.code} is not in the error table")
         if self.http_status is not None and not 400 <= self.http_status <= 599:
             raise ValueError("http_status must be an error status, 400-599")
+        if not isinstance(self.id, str):
+            raise ValueError("id must be a string")
         if self.on_call is not None and self.on_call < 1:
             raise ValueError("on_call counts from 1")
         if self.probability is not None and not 0 <= self.probability <= 1:
@@ -77,12 +89,15 @@ class FaultRule:
 class Faults:
     seed: int = 0
     rules: list[FaultRule] = field(default_factory=list)
+    # Every call of each operation since the last clear, rules or not (GET /_fake/faults).
     calls: Counter[str] = field(default_factory=Counter)
     _next_id: int = 0
 
     def add(self, rule: FaultRule) -> FaultRule:
+        """Add `rule` (given an id if it has none); its counts start now, from zero."""
         self._next_id += 1
         rule.id = rule.id or f"fault_{self._next_id}"
+        rule.seen = rule.fired = 0
         self.rules.append(rule)
         return rule
 
@@ -96,18 +111,23 @@ class Faults:
     def check(self, operation: str) -> FaultRule | None:
         """Count one call of `operation`; the first rule that fires on it, if any."""
         self.calls[operation] += 1
-        call = self.calls[operation]
-        for rule in self.rules:
-            if rule.operation not in (operation, "*"):
-                continue
-            if rule.times is not None and rule.fired >= rule.times:
-                continue
-            if rule.on_call is not None and rule.on_call != call:
-                continue
-            if rule.probability is not None:
-                draw = random.Random(f"nemo-fake:fault:{self.seed}:{rule.id}:{operation}:{call}")
-                if draw.random() >= rule.probability:
-                    continue
-            rule.fired += 1
-            return rule
+        matching = [rule for rule in self.rules if rule.operation in (operation, "*")]
+        # Every matching rule sees the call before any fires, so no rule misses a call
+        # because one ahead of it answered instead.
+        for rule in matching:
+            rule.seen += 1
+        for rule in matching:
+            if self._fires(rule, operation):
+                rule.fired += 1
+                return rule
         return None
+
+    def _fires(self, rule: FaultRule, operation: str) -> bool:
+        if rule.times is not None and rule.fired >= rule.times:
+            return False
+        if rule.on_call is not None and rule.on_call != rule.seen:
+            return False
+        if rule.probability is not None:
+            draw = random.Random(f"nemo-fake:fault:{self.seed}:{rule.id}:{operation}:{rule.seen}")
+            return draw.random() < rule.probability
+        return True

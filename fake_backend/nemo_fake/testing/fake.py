@@ -1,11 +1,13 @@
 """`NemoFake`: one fake NemoVideo API for one test, with the handles a test needs.
 
 A facade, not a layer: every helper is a line or two over `NemoBackend`, and the backend, clock
-and app stay public for anything the helpers don't cover.
+and app stay public for anything the helpers don't cover. Its controls are the in-process
+`FakeControl`; `RemoteFake` offers the same ones for a served fake.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
@@ -13,7 +15,7 @@ from typing import Any, Final, Self
 import httpx
 from starlette.applications import Starlette
 
-from nemo_fake.clock import VirtualClock
+from nemo_fake.clock import ClockInfo, VirtualClock, clock_info, set_speed
 from nemo_fake.config import FakeConfig
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.domain.faults import Faults
@@ -63,9 +65,27 @@ class NemoFake:
             transport=StreamingASGITransport(self.app), base_url=self.base_url, **kwargs
         )
 
+    def now(self) -> float:
+        """API time, in seconds since the epoch."""
+        return self.clock.now()
+
     def advance(self, seconds: float) -> float:
         """Move API time on (renders progress, tokens age); returns the new API time."""
         return self.clock.advance(seconds)
+
+    def set_speed(self, speed: float) -> None:
+        """Always refused (`ApiError`, 409 over HTTP): a `NemoFake`'s clock is virtual, and
+        moves by `advance` only. Here so code written against `FakeControl` runs on it."""
+        set_speed(self.clock, speed)
+
+    def clock_info(self) -> ClockInfo:
+        return clock_info(self.clock)
+
+    def configure(self, overrides: Mapping[str, object]) -> FakeConfig:
+        """Change settings while the fake runs, as `NemoBackend.configure` does (`config` is
+        the same object, changed in place); the settings now in force."""
+        self.backend.configure(overrides)
+        return self.config
 
     def ledger(self, token_or_user_id: str) -> list[Movement]:
         """Every credit movement of an account, oldest first, by a bearer token or user id."""

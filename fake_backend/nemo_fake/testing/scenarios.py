@@ -283,7 +283,7 @@ class _Fake:
 
     async def advance(self, http: httpx.AsyncClient, seconds: float) -> None:
         if self.backend is not None:
-            self.backend.clock.advance(seconds)  # type: ignore[attr-defined]
+            self.backend.clock.advance(seconds)
         else:
             await _control(http, "POST", "/_fake/clock/advance", json={"seconds": seconds})
 
@@ -340,7 +340,7 @@ async def run(
                 client_id=f"scenario-{scenario.name}",
                 config_dir=Path(folder),
             )
-            timer = FakeClockTimer(fake.backend.clock) if fake.backend else _RemoteTimer(http)  # type: ignore[arg-type]
+            timer = FakeClockTimer(fake.backend.clock) if fake.backend else _RemoteTimer(http)
             assistant = Assistant(
                 NemoApi(config, http=http), say=said.append, timer=timer, downloads=Path(folder)
             )

@@ -8,21 +8,19 @@ nothing here imports the client (the fake must work for anyone's client, not jus
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+
+from nemo_fake.clock import AdvancingClock
 
 __all__ = ["FakeClockTimer"]
 
 
-class AdvancingClock(Protocol):
-    """What the timer needs of a clock: `VirtualClock` and `ScaledClock` both fit."""
-
-    def now(self) -> float: ...
-
-    def advance(self, seconds: float) -> float: ...
-
-
 class FakeClockTimer:
-    """The client's timer on the fake's clock: a client waiting 30 s moves API time 30 s."""
+    """The client's timer on the fake's clock: a client waiting 30 s moves API time 30 s.
+
+    Any `AdvancingClock` will do: the fake's own clock in-process, or a `RemoteFake` moving a
+    served fake's clock (its `advance` is a blocking HTTP call, fine against another thread or
+    process, not against a server on this same event loop).
+    """
 
     def __init__(self, clock: AdvancingClock) -> None:
         self.clock = clock

@@ -1,21 +1,23 @@
-"""The control API under `/_fake/`: reset, clock, faults, journal, ledger, snapshots.
+"""The control API under `/_fake/`: reset, clock, faults, journal, ledger, snapshots, config.
 
 Reachable from loopback addresses only, unless the app was made with an admin token, which
 is then required as a bearer from anywhere. The same controls are plain Python on
-`NemoBackend` (and `NemoFake`) for in-process use.
+`NemoBackend` (and `NemoFake`) for in-process use; `RemoteFake` calls these routes for them.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nemo_fake.clock import ScaledClock, VirtualClock, isoformat
+from nemo_fake.clock import clock_info, set_speed
+from nemo_fake.config import SettingError
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import backend_of, bearer_token
@@ -24,8 +26,15 @@ from nemo_fake.http.envelope import ok
 
 RULE_FIELDS = {
     "operation", "on_call", "probability", "times", "code", "http_status", "latency",
-    "drop_after_events", "fail_render",
+    "drop_after_events", "fail_render", "id",
 }  # fmt: skip
+# A rule as GET lists it can be POSTed back: its counts are taken and dropped, since a rule
+# counts from the moment it is added.
+RULE_COUNTS = {"fired", "seen"}
+SEED_NOTE = (
+    "ids and fault chances follow a new seed from the next reset (POST /_fake/reset); "
+    "the agent's and renders' chances use it at once"
+)
 
 
 def _admit(request: Request) -> None:
@@ -44,11 +53,7 @@ def _admit(request: Request) -> None:
 
 
 def _clock_info(request: Request) -> dict[str, Any]:
-    clock = backend_of(request).clock
-    now = clock.now()
-    kind = "virtual" if isinstance(clock, VirtualClock) else "scaled"
-    speed = clock.speed if isinstance(clock, ScaledClock) else None
-    return {"now": now, "iso": isoformat(now), "kind": kind, "speed": speed}
+    return asdict(clock_info(backend_of(request).clock))
 
 
 async def reset(request: Request) -> Response:
@@ -68,7 +73,7 @@ async def advance(request: Request) -> Response:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise ApiError(Code.BAD_REQUEST, "seconds must be a number >= 0", field="seconds")
     backend = backend_of(request)
-    backend.clock.advance(float(seconds))  # type: ignore[attr-defined]
+    backend.clock.advance(float(seconds))
     backend.settle()
     return ok(_clock_info(request))
 
@@ -78,10 +83,7 @@ async def speed(request: Request) -> Response:
     value = (await json_object(request)).get("speed")
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ApiError(Code.BAD_REQUEST, "speed must be a number > 0", field="speed")
-    clock_now = backend_of(request).clock
-    if not isinstance(clock_now, ScaledClock):
-        raise ApiError(Code.CONFLICT, "A virtual clock has no speed: advance it instead")
-    clock_now.set_speed(float(value))
+    set_speed(backend_of(request).clock, float(value))
     return ok(_clock_info(request))
 
 
@@ -90,13 +92,13 @@ async def faults(request: Request) -> Response:
     registry = backend_of(request).faults
     if request.method == "POST":
         body = await json_object(request)
-        unknown = set(body) - RULE_FIELDS
+        unknown = set(body) - RULE_FIELDS - RULE_COUNTS
         if unknown:
             raise ApiError(
                 Code.BAD_REQUEST, f"Unknown fault field(s): {', '.join(sorted(unknown))}"
             )
         try:
-            rule = registry.add(FaultRule(**body))
+            rule = registry.add(FaultRule(**{k: v for k, v in body.items() if k in RULE_FIELDS}))
         except (TypeError, ValueError) as error:
             raise ApiError(Code.BAD_REQUEST, str(error)) from None
         return ok(rule.to_dict())
@@ -132,10 +134,19 @@ async def journal(request: Request) -> Response:
 
 
 async def ledger(request: Request) -> Response:
+    """Every account's credits, or only the one named by `user_id=` or owning `token=`.
+
+    A token in a query string is safe here: the fake logs and journals paths only."""
     _admit(request)
     backend = backend_of(request)
     backend.settle()
     wanted = request.query_params.get("user_id")
+    token = request.query_params.get("token")
+    if token is not None:
+        owner = backend.accounts.tokens.get(token)
+        if owner is None or wanted not in (None, owner.user_id):
+            return ok({"accounts": []})
+        wanted = owner.user_id
     accounts = [
         {
             "user_id": account.user_id,
@@ -161,6 +172,21 @@ async def restore(request: Request) -> Response:
     return ok({"restored": request.path_params["snapshot_id"]})
 
 
+async def config(request: Request) -> Response:
+    """GET: every setting in force. PATCH: change some, by the names and with the checks of
+    `serve --set` (nested `stream_faults` too, so what GET answered can be sent back)."""
+    _admit(request)
+    backend = backend_of(request)
+    if request.method == "GET":
+        return ok(backend.config.to_dict())
+    try:
+        changed = backend.configure(await json_object(request))
+    except SettingError as error:
+        raise ApiError(Code.BAD_REQUEST, str(error), field=error.key) from None
+    note = SEED_NOTE if "seed" in changed else None
+    return ok({"config": backend.config.to_dict(), "changed": changed, "note": note})
+
+
 routes = [
     Route("/_fake/reset", reset, methods=["POST"]),
     Route("/_fake/clock", clock, methods=["GET"]),
@@ -172,4 +198,5 @@ routes = [
     Route("/_fake/ledger", ledger, methods=["GET"]),
     Route("/_fake/snapshots", snapshots, methods=["POST"]),
     Route("/_fake/snapshots/{snapshot_id}/restore", restore, methods=["POST"]),
+    Route("/_fake/config", config, methods=["GET", "PATCH"]),
 ]
