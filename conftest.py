@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nemo_fake.testing.scenario_items import ScenarioFile
+from nemo_fake.scenarios.pytest_items import ScenarioFile
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:

@@ -2,16 +2,14 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from hypothesis import settings
-from starlette.applications import Starlette
 
-from nemo_fake import FakeConfig, NemoBackend, VirtualClock, create_app
-from nemo_fake.testing import LiveServer, StreamingASGITransport
+from nemo_fake import NemoBackend, NemoFake, VirtualClock
+from nemo_fake.testing import NemoServer
 from tests.support import Api, shared_ssl_context
 
 # Property tests run 50 examples by default to keep the suite fast;
@@ -27,36 +25,19 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def config() -> FakeConfig:
-    """Override in a test module (or set fields in a test before using `api`)."""
-    return FakeConfig()
+def backend(nemo_fake: NemoFake) -> NemoBackend:
+    """The plugin's fake, reached for its domain state."""
+    return nemo_fake.backend
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
-
-
-@pytest.fixture
-def backend(config: FakeConfig, clock: VirtualClock, tmp_path: Path) -> Iterator[NemoBackend]:
-    backend = NemoBackend(config=config, clock=clock, storage=tmp_path / "storage")
-    yield backend
-    backend.close()
-
-
-@pytest.fixture(scope="session")
-def live_app() -> Iterator[tuple[Starlette, LiveServer]]:
-    """One live server for the whole run; each test swaps its own backend in."""
-    app = create_app(NemoBackend())
-    placeholder = app.state.backend
-    with LiveServer(app) as server:
-        yield app, server
-    placeholder.close()
+def clock(nemo_fake: NemoFake) -> VirtualClock:
+    return nemo_fake.clock
 
 
 TARGETS = ("inprocess", "live")
 # Fixtures that reach inside the fake: a test using one (or setting `config`) needs the fake.
-FAKE_CONTROLS = {"backend", "clock"}
+FAKE_CONTROLS = {"backend", "clock", "nemo_fake", "nemo_server"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,7 +75,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = set(getattr(item, "fixturenames", ()))
         if "api" not in fixtures:
             reason = "not a contract test: runs only without --nemo-target"
-        elif fixtures & FAKE_CONTROLS or "config" in _params(item):
+        elif fixtures & FAKE_CONTROLS or "nemo_fake_config" in _params(item):
             reason = "needs the in-process fake's clock, backend or config"
         elif item.get_closest_marker("control_api") and not is_fake:
             reason = f"needs the /_fake/ control API, which {target} does not serve"
@@ -119,9 +100,10 @@ def _serves_control_api(target: str) -> bool:
 
 
 @pytest.fixture
-async def api(request: pytest.FixtureRequest, config: FakeConfig) -> AsyncIterator[Api]:
-    """The API under test: the fake in-process (streaming ASGI) or over a live socket, or
-    with --nemo-target any base URL. (`config` is asked for so tests can parametrize it.)"""
+async def api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
+    """The API under test: the plugin's fake in-process (`nemo_fake`, streaming ASGI) or over
+    a live socket (`nemo_server`), or with --nemo-target any base URL. Tests parametrize
+    `nemo_fake_config` to change its settings."""
     if request.param == "target":
         url = request.config.getoption("--nemo-target")
         async with httpx.AsyncClient(base_url=url, verify=shared_ssl_context()) as http:
@@ -130,17 +112,11 @@ async def api(request: pytest.FixtureRequest, config: FakeConfig) -> AsyncIterat
                 assert (await http.post("/_fake/reset")).status_code == 200
             yield Api(http, "target", token=os.environ.get("NEMO_TOKEN") or None)
         return
-    backend: NemoBackend = request.getfixturevalue("backend")
     if request.param == "inprocess":
-        transport = StreamingASGITransport(create_app(backend))
-        async with httpx.AsyncClient(transport=transport, base_url="http://nemo.test") as http:
+        fake: NemoFake = request.getfixturevalue("nemo_fake")
+        async with fake.http() as http:
             yield Api(http, "inprocess")
         return
-    app, server = request.getfixturevalue("live_app")
-    previous = app.state.backend
-    app.state.backend = backend
-    try:
-        async with httpx.AsyncClient(base_url=server.url, verify=shared_ssl_context()) as http:
-            yield Api(http, "live")
-    finally:
-        app.state.backend = previous
+    server: NemoServer = request.getfixturevalue("nemo_server")
+    async with server.http(verify=shared_ssl_context()) as http:
+        yield Api(http, "live")

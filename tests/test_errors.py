@@ -76,7 +76,7 @@ async def test_bad_json_bodies_are_400_with_a_short_message(
     assert "Traceback" not in response.text
 
 
-@pytest.mark.parametrize("config", [FakeConfig(message_keys=("msg",))])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(message_keys=("msg",))])
 async def test_the_message_key_is_configurable(api: Api) -> None:
     response = await api.http.post("/api/auth/anonymous-token")
     assert set(response.json()) == {"code", "msg", "data"}

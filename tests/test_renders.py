@@ -12,7 +12,7 @@ from tests.support import ATTRIBUTION, Api, User, draft_of, error_code
 
 
 @pytest.fixture
-def config() -> FakeConfig:
+def nemo_fake_config() -> FakeConfig:
     # Two frames a second is plenty to check size and duration; the product default is 10.
     return FakeConfig(render_fps=2)
 
@@ -219,7 +219,7 @@ async def test_other_calls_work_without_attribution_by_default(api: Api) -> None
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("config", [FakeConfig(attribution_required="all")])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(attribution_required="all")])
 async def test_strict_attribution_applies_402_to_every_call(api: Api) -> None:
     user = await api.new_user()
     bare = {"Authorization": f"Bearer {user.token}"}
@@ -243,7 +243,7 @@ async def test_cancel_a_running_render_then_cancelling_again_is_409(
     assert again.status_code == 409
 
 
-@pytest.mark.parametrize("config", [FakeConfig(render_failure_rate=1.0)])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(render_failure_rate=1.0)])
 async def test_a_failing_render_reports_failed_with_an_error(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user()
     await api.submit_render(user, "render_1", draft_of())
@@ -278,7 +278,7 @@ async def test_another_users_render_is_not_found(api: Api) -> None:
     assert (await api.submit_render(other, "render_1", draft_of())).status_code == 200
 
 
-@pytest.mark.parametrize("config", [FakeConfig(poll_shape="reference")])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(poll_shape="reference")])
 async def test_reference_poll_shape_wraps_in_data_with_output_url_and_ms_timestamps(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -296,7 +296,7 @@ async def test_reference_poll_shape_wraps_in_data_with_output_url_and_ms_timesta
     assert (await api.http.get(data["outputUrl"])).status_code == 200
 
 
-@pytest.mark.parametrize("config", [FakeConfig(poll_shape="early")])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(poll_shape="early")])
 async def test_early_poll_shape_has_task_id_and_output_duration_and_size(
     api: Api, clock: VirtualClock
 ) -> None:

@@ -231,7 +231,7 @@ async def test_a_silent_edit_has_tool_calls_only_and_the_state_shows_the_change(
     assert titles[0]["sg"][0]["text"] == "Quiet"
 
 
-@pytest.mark.parametrize("config", [FakeConfig(temporary_issue_rate=1.0)])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(temporary_issue_rate=1.0)])
 async def test_a_trailing_temporary_issue_follows_a_normal_reply(api: Api) -> None:
     user = await api.new_user()
     stream = await chat(api.http, user, "hello")
@@ -239,7 +239,7 @@ async def test_a_trailing_temporary_issue_follows_a_normal_reply(api: Api) -> No
     assert stream.texts[-1].startswith("I encountered a temporary issue")
 
 
-@pytest.mark.parametrize("config", [FakeConfig(event_shape="typed")])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(event_shape="typed")])
 async def test_typed_event_shape(api: Api) -> None:
     user = await _user_with_video(api)
     stream = await chat(api.http, user, EXTRACT, headers={"X-Fake-Silent": "false"})
@@ -252,12 +252,12 @@ async def test_typed_event_shape(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "config", [FakeConfig(heartbeat_style="empty"), FakeConfig(heartbeat_style="event")]
+    "nemo_fake_config", [FakeConfig(heartbeat_style="empty"), FakeConfig(heartbeat_style="event")]
 )
-async def test_heartbeat_form_is_configurable(api: Api, config: FakeConfig) -> None:
+async def test_heartbeat_form_is_configurable(api: Api, nemo_fake_config: FakeConfig) -> None:
     user = await api.new_user()
     stream = await chat(api.http, user, "generate a video of waves")
-    if config.heartbeat_style == "empty":
+    if nemo_fake_config.heartbeat_style == "empty":
         assert stream.empties > 0 and stream.heartbeats == 0
     else:
         assert stream.heartbeats > 0 and stream.empties == 0
@@ -290,7 +290,7 @@ async def test_camel_case_fields_are_refused_naming_the_snake_case_one(api: Api)
     assert response.json()["field"] == "session_id"
 
 
-@pytest.mark.parametrize("config", [FakeConfig(stream_faults=StreamFaults(error_after_events=3))])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(error_after_events=3))])
 async def test_an_error_mid_stream_is_an_error_event_and_nothing_is_charged(api: Api) -> None:
     user = await api.new_user()
     stream = await chat(api.http, user, "generate a video of a forest")
@@ -300,7 +300,7 @@ async def test_an_error_mid_stream_is_an_error_event_and_nothing_is_charged(api:
     assert (await api.state(user))["state"]["draft"]["t"] == []
 
 
-@pytest.mark.parametrize("config", [FakeConfig(stream_faults=StreamFaults(stall=True))])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(stall=True))])
 async def test_a_stalled_run_sends_heartbeats_only_for_over_10_minutes(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -313,7 +313,7 @@ async def test_a_stalled_run_sends_heartbeats_only_for_over_10_minutes(
     assert await _balance(api, user) == {"available": 100, "frozen": 0, "total": 100}
 
 
-@pytest.mark.parametrize("config", [FakeConfig(stream_faults=StreamFaults(event_latency=2.0))])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(event_latency=2.0))])
 async def test_event_latency_delays_every_event(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user()
     started = clock.now()
@@ -321,7 +321,7 @@ async def test_event_latency_delays_every_event(api: Api, clock: VirtualClock) -
     assert clock.now() - started >= 5 + 2.0 * len(stream.data)
 
 
-@pytest.mark.parametrize("config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=3))])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=3))])
 async def test_a_dropped_stream_breaks_but_the_operation_completes(
     api: Api, clock: VirtualClock
 ) -> None:

@@ -152,7 +152,7 @@ async def test_a_file_that_is_not_real_media_is_4001(api: Api) -> None:
     assert "not a readable" in response.json()["message"]
 
 
-@pytest.mark.parametrize("config", [FakeConfig(max_upload_bytes=1 * MB)])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(max_upload_bytes=1 * MB)])
 async def test_upload_over_the_limit_by_content_length_is_4002(
     api: Api, backend: NemoBackend
 ) -> None:
@@ -164,7 +164,7 @@ async def test_upload_over_the_limit_by_content_length_is_4002(
     assert list(backend.upload_dir.iterdir()) == []
 
 
-@pytest.mark.parametrize("config", [FakeConfig(max_upload_bytes=1 * MB)])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(max_upload_bytes=1 * MB)])
 async def test_streamed_upload_without_content_length_is_counted_and_cut_at_the_limit(
     api: Api, backend: NemoBackend
 ) -> None:

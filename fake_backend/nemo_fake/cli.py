@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import click
 import yaml
@@ -16,7 +16,10 @@ from nemo_fake.clock import ScaledClock
 from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.demo import run_demo
 from nemo_fake.domain.backend import NemoBackend
+from nemo_fake.domain.faults import FaultRule
 from nemo_fake.http.app import create_app
+from nemo_fake.scenarios import Scenario, ScenarioError, apply, describe, discover, load, run_sync
+from nemo_fake.testing.remote import ControlError, RemoteFake
 
 
 @click.group()
@@ -92,26 +95,29 @@ def serve(
     """Serve the fake API until interrupted."""
     import uvicorn
 
+    context = click.get_current_context()
+
+    def explicit(name: str) -> bool:
+        return context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+
     planned = _scenario(scenario_file) if scenario_file else None
-    if planned is not None:
-        seed = planned.seed
-        given = click.get_current_context().get_parameter_source("speed")
-        if planned.speed is not None and given == click.core.ParameterSource.DEFAULT:
-            speed = planned.speed
-    config = _configure(
-        {
-            "seed": seed,
-            "poll_shape": poll_shape,
-            "event_shape": event_shape,
-            "silent_edit_ratio": silent_ratio,
-        },
-        settings,
-    )
-    if planned is not None:
-        config = with_overrides(config, planned.settings)
-    backend = NemoBackend(config=config, clock=ScaledClock(speed))
-    for rule in planned.faults if planned is not None else []:
-        backend.faults.add(rule)
+    if planned is not None and planned.speed is not None and not explicit("speed"):
+        speed = planned.speed
+    # Precedence, the same for every setting: a scenario's values, then explicit flags, then
+    # --set. Without a scenario, the flags' defaults are FakeConfig's own.
+    flags = {"seed": seed, "poll_shape": poll_shape, "event_shape": event_shape,
+             "silent_edit_ratio": silent_ratio}  # fmt: skip
+    options = {"seed": "seed", "poll_shape": "poll_shape", "event_shape": "event_shape",
+               "silent_edit_ratio": "silent_ratio"}  # fmt: skip
+    chosen = {key: value for key, value in flags.items() if explicit(options[key])}
+    overrides = {**chosen, **_settings(settings)}
+    if planned is None:
+        backend = NemoBackend(_configure(FakeConfig(), overrides), clock=ScaledClock(speed))
+    else:
+        _configure(planned.config(), overrides)  # refused here, naming the flag
+        backend = NemoBackend(clock=ScaledClock(speed))
+        apply(planned, backend, overrides)
+    config = backend.config
     app = create_app(backend, admin_token=admin_token)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     # httpx logs every demo request again, with its full URL; one line per request is enough.
@@ -125,8 +131,10 @@ def serve(
             bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
             url = f"http://{host}:{bound}"
             click.echo(
-                f"nemo-fake serving the NemoVideo API at {url} (seed {seed}, speed {speed}x)"
+                f"nemo-fake serving the NemoVideo API at {url} (seed {config.seed}, speed {speed}x)"
             )
+            if planned is not None:
+                click.echo(_scenario_banner(planned, overrides))
             click.echo("Point a client at it with:")
             click.echo(f"  export NEMO_API_URL={url}")
             if demo:
@@ -139,24 +147,52 @@ def serve(
         backend.close()
 
 
-def _scenario(path: Path) -> Any:
-    from nemo_fake.testing import scenarios
-
+def _scenario(path: Path) -> Scenario:
     try:
-        return scenarios.load(path)
-    except scenarios.ScenarioError as error:
+        return load(path)
+    except ScenarioError as error:
         raise click.BadParameter(str(error), param_hint="--scenario") from None
 
 
-def _configure(options: dict[str, Any], settings: tuple[str, ...]) -> FakeConfig:
-    overrides = dict(options)
-    for item in settings:
+def _scenario_banner(planned: Scenario, overrides: Mapping[str, object]) -> str:
+    """Which scenario is loaded, with what: its settings (and which flags won over them)
+    and its fault rules."""
+    settings = {**planned.settings}
+    lines = [f"scenario {planned.name} ({planned.path})"]
+    shown = ", ".join(f"{key}={value}" for key, value in settings.items()) or "none"
+    lines.append(f"  settings: {shown}")
+    won = [f"{key}={overrides[key]}" for key in overrides if key in {*settings, "seed"}]
+    if won:
+        lines.append(f"  overridden on the command line: {', '.join(won)}")
+    rules = [_describe_rule(rule) for rule in planned.faults] or ["none"]
+    lines.append(f"  fault rules: {'; '.join(rules)}")
+    return "\n".join(lines)
+
+
+def _describe_rule(rule: FaultRule) -> str:
+    defaults = FaultRule(rule.operation)
+    fields = {
+        key: value
+        for key, value in rule.to_dict().items()
+        if key not in ("operation", "id", "fired", "seen") and value != getattr(defaults, key)
+    }
+    return " ".join([rule.operation, *(f"{key}={value}" for key, value in fields.items())])
+
+
+def _settings(items: tuple[str, ...]) -> dict[str, object]:
+    """`--set KEY=VALUE` pairs, each value read as YAML."""
+    settings: dict[str, object] = {}
+    for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
-        overrides[key.strip()] = yaml.safe_load(raw)
+        settings[key.strip()] = yaml.safe_load(raw)
+    return settings
+
+
+def _configure(base: FakeConfig, overrides: Mapping[str, object]) -> FakeConfig:
     try:
-        return with_overrides(FakeConfig(), overrides)
+        return with_overrides(base, overrides)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--set") from None
 
@@ -171,32 +207,57 @@ def scenario() -> None:
 @click.option(
     "--target",
     metavar="URL",
-    help="Run against a served fake (its /_fake/ control API) instead of one in-process.",
+    help="Run against a served fake (its /_fake/ control API) instead of one in-process. "
+    "Each scenario's seed and settings are applied to it, and its own put back afterwards.",
 )
-def scenario_run(paths: tuple[Path, ...], target: str | None) -> None:
+@click.option(
+    "--admin-token",
+    envvar="NEMO_FAKE_ADMIN_TOKEN",
+    help="The served fake's admin token, if it was started with one.",
+)
+def scenario_run(paths: tuple[Path, ...], target: str | None, admin_token: str | None) -> None:
     """Run scenario files (or every *.yaml in a folder); exit 1 if any step fails."""
-    from nemo_fake.testing import scenarios
-
-    files = [file for path in paths for file in scenarios.discover(path)]
+    files = [file for path in paths for file in discover(path)]
+    if not files:
+        raise click.ClickException(
+            "no scenario files (*.yaml, *.yml) in " + ", ".join(str(path) for path in paths)
+        )
+    if target is not None:
+        _check_target(target, admin_token)
     passed = failed = 0
     for file in files:
         try:
-            loaded = scenarios.load(file)
-        except scenarios.ScenarioError as error:
+            loaded = load(file)
+        except ScenarioError as error:
             click.echo(f"✗ {error}")
             failed += 1
             continue
         click.echo(f"{loaded.name} ({file})")
-        results = scenarios.run_sync(
-            loaded, target=target, on_step=lambda r: click.echo(scenarios.describe(r))
+        results = run_sync(
+            loaded,
+            target=target,
+            admin_token=admin_token,
+            on_step=lambda result: click.echo(describe(result)),
         )
         if all(result.passed for result in results):
             passed += 1
         else:
             failed += 1
     click.echo(f"scenarios: {passed} passed, {failed} failed")
-    if failed or not files:
+    if failed:
         raise SystemExit(1)
+
+
+def _check_target(target: str, admin_token: str | None) -> None:
+    """One line, before any scenario runs, when the target is not a fake we can drive."""
+    try:
+        with RemoteFake(target, admin_token) as remote:
+            remote.ping()
+    except ControlError as error:
+        raise click.ClickException(
+            f"{target} does not answer as nemo-fake's control API ({error}); start one with "
+            "`nemo-fake serve`, or pass --admin-token if it has one"
+        ) from None
 
 
 @main.command("sample-video")

@@ -30,7 +30,7 @@ class Harness:
 
 
 @pytest.fixture
-def config() -> FakeConfig:
+def nemo_fake_config() -> FakeConfig:
     # Two frames a second is enough to check a rendered MP4; the product default is 10.
     return FakeConfig(render_fps=2)
 
@@ -142,7 +142,7 @@ async def test_iterative_edits_then_re_export(harness: Harness, sample_video: Pa
     assert_valid_draft((await assistant.state()).draft)
 
 
-@pytest.mark.parametrize("config", [FakeConfig(silent_edit_ratio=1.0)])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(silent_edit_ratio=1.0)])
 async def test_a_silent_edit_is_reported_from_the_state(
     harness: Harness, sample_video: Path
 ) -> None:
@@ -154,7 +154,7 @@ async def test_a_silent_edit_is_reported_from_the_state(
     assert any(line.startswith('✅ Title added: "Paradise Found"') for line in harness.said)
 
 
-@pytest.mark.parametrize("config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=2))])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=2))])
 async def test_a_dropped_stream_is_recovered_by_polling_state_without_re_sending(
     harness: Harness, sample_video: Path, backend: NemoBackend
 ) -> None:
@@ -167,7 +167,7 @@ async def test_a_dropped_stream_is_recovered_by_polling_state_without_re_sending
     assert any("5 clips extracted" in line for line in result.changes)
 
 
-@pytest.mark.parametrize("config", [FakeConfig(stream_faults=StreamFaults(stall=True))])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(stall=True))])
 async def test_ten_minutes_of_heartbeats_is_a_timeout_then_five_checks_then_failure(
     harness: Harness, sample_video: Path
 ) -> None:
@@ -230,7 +230,7 @@ async def test_an_unsupported_file_lists_the_supported_formats(
     assert harness.said[-1].startswith("❌ That file type isn't supported. Supported formats: mp4")
 
 
-@pytest.mark.parametrize("config", [FakeConfig(max_upload_bytes=MB)])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(max_upload_bytes=MB)])
 async def test_a_file_too_large_suggests_compressing_or_trimming(
     harness: Harness, tmp_path: Path
 ) -> None:
@@ -267,7 +267,7 @@ async def test_export_with_nothing_on_the_timeline_says_so(harness: Harness) -> 
     assert harness.said[-1].startswith("There's nothing to export yet")
 
 
-@pytest.mark.parametrize("config", [FakeConfig(render_failure_rate=1.0)])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(render_failure_rate=1.0)])
 async def test_a_failing_render_is_retried_once_with_a_new_id(
     harness: Harness, sample_video: Path, backend: NemoBackend
 ) -> None:
@@ -279,7 +279,7 @@ async def test_a_failing_render_is_retried_once_with_a_new_id(
 
 
 @pytest.mark.parametrize(
-    "config", [FakeConfig(poll_shape="reference"), FakeConfig(poll_shape="early")]
+    "nemo_fake_config", [FakeConfig(poll_shape="reference"), FakeConfig(poll_shape="early")]
 )
 async def test_every_documented_poll_shape_exports(harness: Harness, sample_video: Path) -> None:
     await harness.assistant.upload([str(sample_video)])
@@ -288,7 +288,7 @@ async def test_every_documented_poll_shape_exports(harness: Harness, sample_vide
     _assert_playable(path, 3.0)
 
 
-@pytest.mark.parametrize("config", [FakeConfig(event_shape="typed")])
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(event_shape="typed")])
 async def test_the_typed_event_shape_works_too(harness: Harness, sample_video: Path) -> None:
     await harness.assistant.upload([str(sample_video)])
     result = await harness.assistant.chat(EXTRACT)

@@ -6,6 +6,7 @@ from nemo_fake.testing.control import FakeControl
 from nemo_fake.testing.fake import NemoFake
 from nemo_fake.testing.live_server import LiveServer
 from nemo_fake.testing.nemo_server import NemoServer
+from nemo_fake.testing.reference_client import NemoClient
 from nemo_fake.testing.remote import ControlError, RemoteFake
 from nemo_fake.testing.timer import FakeClockTimer
 from nemo_fake.testing.transport import StreamingASGITransport
@@ -15,6 +16,7 @@ __all__ = [
     "FakeClockTimer",
     "FakeControl",
     "LiveServer",
+    "NemoClient",
     "NemoFake",
     "NemoServer",
     "RemoteFake",

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -28,13 +27,11 @@ from nemo_fake.config import FakeConfig
 from nemo_fake.testing.fake import REAL_API_URL, NemoFake
 from nemo_fake.testing.live_server import LiveServer
 from nemo_fake.testing.nemo_server import FakeSwitch, NemoServer
-from nemo_fake.testing.timer import FakeClockTimer
+from nemo_fake.testing.reference_client import NemoClient, reference_client
 from nemo_fake.testing.transport import StreamingASGITransport
 
 if TYPE_CHECKING:
     import respx
-
-    from nemo_client.assistant import Assistant
 
 __all__ = [
     "NemoClient",
@@ -82,52 +79,12 @@ def nemo_server(
         yield NemoServer(server.url, nemo_fake)
 
 
-@dataclass
-class NemoClient:
-    """The reference client on `nemo_fake`. Attribute access falls through to `assistant`, so
-    `await nemo_client.handle("export")` works; `said` collects what it told the user."""
-
-    assistant: Assistant
-    said: list[str]
-    timer: FakeClockTimer
-    fake: NemoFake
-    downloads: Path
-
-    def __getattr__(self, name: str) -> Any:
-        # Only called for names the dataclass lacks. "assistant" itself is excluded so a
-        # half-built instance (copy, pickle) raises instead of recursing.
-        if name == "assistant":
-            raise AttributeError(name)
-        return getattr(self.assistant, name)
-
-
 @pytest.fixture
-def nemo_client(nemo_fake: NemoFake, tmp_path: Path) -> NemoClient:
+def nemo_client(nemo_fake: NemoFake, tmp_path: Path) -> NemoClient[NemoFake]:
     """The reference client's `Assistant`, in-process on `nemo_fake`, its waits on the fake's
     clock: a 30 s poll interval moves API time 30 s and takes no wall time."""
-    # Imported here, never at the top: the fake must not depend on the client, and a project
-    # that lacks the `client` package still gets every other fixture.
-    from nemo_client.api import NemoApi
-    from nemo_client.assistant import Assistant
-    from nemo_client.config import ClientConfig
-
-    config = ClientConfig(
-        api_url=nemo_fake.base_url,
-        web_url=nemo_fake.config.web_url,
-        client_id=CLIENT_ID,
-        config_dir=tmp_path / "nemo-client",
-    )
-    said: list[str] = []
-    timer = FakeClockTimer(nemo_fake.clock)
-    downloads = tmp_path / "nemo-downloads"
     # The in-process transport holds no sockets, so leaving this client unclosed leaks nothing.
-    assistant = Assistant(
-        NemoApi(config, http=nemo_fake.http()),
-        say=said.append,
-        timer=timer,
-        downloads=downloads,
-    )
-    return NemoClient(assistant, said, timer, nemo_fake, downloads)
+    return reference_client(nemo_fake, nemo_fake.http(), tmp_path, client_id=CLIENT_ID)
 
 
 @pytest.fixture
