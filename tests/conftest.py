@@ -8,7 +8,7 @@ import httpx
 import pytest
 from hypothesis import settings
 
-from nemo_fake import NemoBackend, NemoFake, VirtualClock
+from nemo_fake import FakeConfig, NemoBackend, NemoFake, VirtualClock
 from nemo_fake.testing import NemoServer
 from tests.support import Api, shared_ssl_context
 
@@ -33,6 +33,12 @@ def backend(nemo_fake: NemoFake) -> NemoBackend:
 @pytest.fixture
 def clock(nemo_fake: NemoFake) -> VirtualClock:
     return nemo_fake.clock
+
+
+@pytest.fixture
+def clock_stands_still(nemo_fake: NemoFake) -> None:
+    """The fake's clock without autojump: streams wait until the test advances it."""
+    nemo_fake.clock.autojump = False
 
 
 TARGETS = ("inprocess", "live")
@@ -100,10 +106,10 @@ def _serves_control_api(target: str) -> bool:
 
 
 @pytest.fixture
-async def api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
+async def api(request: pytest.FixtureRequest, nemo_fake_config: FakeConfig) -> AsyncIterator[Api]:
     """The API under test: the plugin's fake in-process (`nemo_fake`, streaming ASGI) or over
     a live socket (`nemo_server`), or with --nemo-target any base URL. Tests parametrize
-    `nemo_fake_config` to change its settings."""
+    `nemo_fake_config` to change its settings (so it is asked for here)."""
     if request.param == "target":
         url = request.config.getoption("--nemo-target")
         async with httpx.AsyncClient(base_url=url, verify=shared_ssl_context()) as http:

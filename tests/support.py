@@ -6,11 +6,31 @@ import functools
 import json
 import ssl
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 from httpx_sse import aconnect_sse
+
+from nemo_fake import FakeConfig, NemoBackend, ScaledClock, create_app
+from nemo_fake.testing import LiveServer
+
+
+@contextmanager
+def served_fake(
+    config: FakeConfig | None = None, *, speed: float, storage: Path | None = None
+) -> Iterator[tuple[NemoBackend, str]]:
+    """A fake as `nemo-fake serve` runs one (a scaled real clock, a real socket), for tests of
+    processes that reach it by URL: its backend, and the URL."""
+    backend = NemoBackend(config or FakeConfig(), clock=ScaledClock(speed=speed), storage=storage)
+    try:
+        with LiveServer(create_app(backend)) as server:
+            yield backend, server.url
+    finally:
+        backend.close()
 
 
 @functools.cache

@@ -89,7 +89,9 @@ async def test_nemo_server_is_nemo_fake_and_fresh_for_each_test(
 
 
 @QUICK
-async def test_nemo_client_quick_edit_ends_in_a_playable_mp4(nemo_client: NemoClient) -> None:
+async def test_nemo_client_quick_edit_ends_in_a_playable_mp4(
+    nemo_client: NemoClient[NemoFake],
+) -> None:
     await nemo_client.upload(["https://media.example.com/podcast.mp4"])
     assert await nemo_client.handle(EXTRACT)
     path = await nemo_client.export()

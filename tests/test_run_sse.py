@@ -290,7 +290,9 @@ async def test_camel_case_fields_are_refused_naming_the_snake_case_one(api: Api)
     assert response.json()["field"] == "session_id"
 
 
-@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(error_after_events=3))])
+@pytest.mark.parametrize(
+    "nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(error_after_events=3))]
+)
 async def test_an_error_mid_stream_is_an_error_event_and_nothing_is_charged(api: Api) -> None:
     user = await api.new_user()
     stream = await chat(api.http, user, "generate a video of a forest")
@@ -313,7 +315,9 @@ async def test_a_stalled_run_sends_heartbeats_only_for_over_10_minutes(
     assert await _balance(api, user) == {"available": 100, "frozen": 0, "total": 100}
 
 
-@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(event_latency=2.0))])
+@pytest.mark.parametrize(
+    "nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(event_latency=2.0))]
+)
 async def test_event_latency_delays_every_event(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user()
     started = clock.now()
@@ -321,7 +325,9 @@ async def test_event_latency_delays_every_event(api: Api, clock: VirtualClock) -
     assert clock.now() - started >= 5 + 2.0 * len(stream.data)
 
 
-@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=3))])
+@pytest.mark.parametrize(
+    "nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=3))]
+)
 async def test_a_dropped_stream_breaks_but_the_operation_completes(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -342,7 +348,7 @@ async def test_a_dropped_stream_breaks_but_the_operation_completes(
     assert await _balance(api, user) == {"available": 50, "frozen": 0, "total": 50}
 
 
-@pytest.mark.parametrize("clock", [VirtualClock(autojump=False)])
+@pytest.mark.usefixtures("clock_stands_still")
 async def test_the_first_event_arrives_long_before_the_last_is_produced(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -365,7 +371,7 @@ async def test_the_first_event_arrives_long_before_the_last_is_produced(
     assert len(rest) > 5
 
 
-@pytest.mark.parametrize("clock", [VirtualClock(autojump=False)])
+@pytest.mark.usefixtures("clock_stands_still")
 async def test_a_client_that_disconnects_does_not_cancel_the_operation(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -386,7 +392,7 @@ async def test_a_client_that_disconnects_does_not_cancel_the_operation(
     assert len((await api.state(user))["state"]["generated_media"]) == 5
 
 
-@pytest.mark.parametrize("clock", [VirtualClock(autojump=False)])
+@pytest.mark.usefixtures("clock_stands_still")
 async def test_re_sending_while_an_operation_runs_charges_again(
     api: Api, clock: VirtualClock, backend: NemoBackend
 ) -> None:

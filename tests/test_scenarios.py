@@ -11,10 +11,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from nemo_fake import NemoBackend, ScaledClock, create_app
+from nemo_fake import FakeConfig
 from nemo_fake.cli import main
-from nemo_fake.testing import LiveServer
-from nemo_fake.testing.scenarios import ScenarioError, load, run
+from nemo_fake.scenarios import ScenarioError, load, run
+from nemo_fake.testing import RemoteFake
+from tests.support import served_fake
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "scenarios"
 GOOD = """\
@@ -113,18 +114,35 @@ def test_scenario_run_prints_a_line_per_step_and_a_summary(tmp_path: Path) -> No
     assert "  ✗ step 1 credits" in failed.output and "1 passed, 1 failed" in failed.output
 
 
-def test_scenario_run_against_a_served_fake(tmp_path: Path) -> None:
-    backend = NemoBackend(clock=ScaledClock(speed=1000), storage=tmp_path / "s")
-    with LiveServer(create_app(backend)) as server:
-        result = CliRunner().invoke(
-            main,
-            ["scenario", "run", "--target", server.url,
-             str(CATALOGUE / "error-429-rate-limit.yaml"),
-             str(CATALOGUE / "error-1001-token-expiry.yaml")],
-        )  # fmt: skip
-    backend.close()
+def test_the_whole_catalogue_passes_against_a_plain_served_fake(tmp_path: Path) -> None:
+    # A fake served as it comes (but for cheap 2 fps renders): each scenario brings its own
+    # seed and settings to it.
+    served = FakeConfig(render_fps=2)
+    with served_fake(served, speed=20_000, storage=tmp_path / "s") as (_backend, url):
+        before = RemoteFake(url).config
+        result = CliRunner().invoke(main, ["scenario", "run", "--target", url, str(CATALOGUE)])
+        after = RemoteFake(url).config
     assert result.exit_code == 0, result.output
-    assert "2 passed, 0 failed" in result.output
+    count = len(list(CATALOGUE.glob("*.yaml")))
+    assert result.output.strip().endswith(f"scenarios: {count} passed, 0 failed")
+    # The served fake's own settings are put back once the scenarios are done.
+    assert after == before == served
+
+
+def test_scenario_run_against_a_target_with_no_fake_says_so_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["scenario", "run", "--target", "http://127.0.0.1:9", str(CATALOGUE)]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: http://127.0.0.1:9 does not answer")
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_scenario_run_on_a_folder_without_scenarios_fails_saying_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["scenario", "run", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no scenario files" in result.output
 
 
 def test_serve_refuses_a_broken_scenario_naming_its_line(tmp_path: Path) -> None:
@@ -134,24 +152,33 @@ def test_serve_refuses_a_broken_scenario_naming_its_line(tmp_path: Path) -> None
     assert f"{path}:3: steps[0]" in result.output
 
 
-def test_serve_scenario_starts_with_its_seed_speed_and_faults(tmp_path: Path) -> None:
+def test_serve_scenario_starts_with_its_settings_and_faults_and_explicit_flags_win(
+    tmp_path: Path,
+) -> None:
     path = _write(
         tmp_path,
         "name: served\nseed: 9\nspeed: 120\n"
+        "settings: {silent_edit_ratio: 1, render_fps: 4}\n"
         "faults:\n  - {operation: anonymous_token, on_call: 1, http_status: 503}\n"
         "steps:\n  - credits:\n",
     )
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("nemo-fake")), "serve", "--port", "0",
-         "--scenario", str(path)],
+         "--scenario", str(path), "--seed", "5", "--set", "render_fps=3"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
         assert process.stdout is not None
-        banner = process.stdout.readline()
-        assert "(seed 9, speed 120.0x)" in banner, banner
-        url = re.search(r"(http://127\.0\.0\.1:\d+)", banner)
+        banner = [process.stdout.readline() for _ in range(5)]
+        assert "(seed 5, speed 120.0x)" in banner[0], banner
+        assert banner[1].startswith(f"scenario served ({path})")
+        assert "settings: silent_edit_ratio=1, render_fps=4" in banner[2]
+        assert "overridden on the command line: seed=5, render_fps=3" in banner[3]
+        assert "fault rules: anonymous_token on_call=1 times=1 http_status=503" in banner[4]
+        url = re.search(r"(http://127\.0\.0\.1:\d+)", banner[0])
         assert url
+        config = RemoteFake(url.group(1)).config
+        assert (config.seed, config.silent_edit_ratio, config.render_fps) == (5, 1.0, 3)
         first = httpx.post(f"{url.group(1)}/api/auth/anonymous-token", headers={"X-Client-Id": "c"})
         second = httpx.post(
             f"{url.group(1)}/api/auth/anonymous-token", headers={"X-Client-Id": "c"}

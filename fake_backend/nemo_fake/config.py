@@ -42,6 +42,10 @@ class StreamFaults:
 
 @dataclass
 class FakeConfig:
+    """Every setting of the fake, the vendor's documented values as defaults; `serve --set`,
+    `PATCH /_fake/config` and scenario `settings` change them by name.
+    """
+
     seed: int = 0
     # Render poll body: "current" = vendor SKILL.md (top-level status, output.url),
     # "reference" = api-reference.md ({"success", "data": {..., "outputUrl"}}),

@@ -154,7 +154,9 @@ async def test_a_silent_edit_is_reported_from_the_state(
     assert any(line.startswith('✅ Title added: "Paradise Found"') for line in harness.said)
 
 
-@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=2))])
+@pytest.mark.parametrize(
+    "nemo_fake_config", [FakeConfig(stream_faults=StreamFaults(drop_after_events=2))]
+)
 async def test_a_dropped_stream_is_recovered_by_polling_state_without_re_sending(
     harness: Harness, sample_video: Path, backend: NemoBackend
 ) -> None:

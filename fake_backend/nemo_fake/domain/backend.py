@@ -37,6 +37,10 @@ class Balance:
 
 
 class NemoBackend:
+    """The fake's whole world (moto's "backend"): every operation the API offers, over the
+    stores for accounts, uploads and renders. Knows nothing of HTTP.
+    """
+
     def __init__(
         self,
         config: FakeConfig | None = None,
