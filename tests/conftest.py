@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 from nemo_fake import FakeConfig, NemoBackend, NemoFake, VirtualClock
-from nemo_fake.testing import NemoServer
+from nemo_fake.testing import ControlError, NemoServer, RemoteFake
 from tests.support import Api, shared_ssl_context
 
 # Property tests run 50 examples by default to keep the suite fast;
@@ -100,9 +100,11 @@ def _params(item: pytest.Item) -> dict[str, object]:
 @functools.cache
 def _serves_control_api(target: str) -> bool:
     try:
-        return httpx.get(f"{target.rstrip('/')}/_fake/clock", timeout=5).status_code == 200
-    except httpx.HTTPError:
+        with RemoteFake(target) as remote:
+            remote.ping()
+    except ControlError:
         return False
+    return True
 
 
 @pytest.fixture
@@ -115,7 +117,8 @@ async def api(request: pytest.FixtureRequest, nemo_fake_config: FakeConfig) -> A
         async with httpx.AsyncClient(base_url=url, verify=shared_ssl_context()) as http:
             if _serves_control_api(url):
                 # A served fake starts each test fresh, as the in-process one does.
-                assert (await http.post("/_fake/reset")).status_code == 200
+                with RemoteFake(url) as remote:
+                    remote.reset()
             yield Api(http, "target", token=os.environ.get("NEMO_TOKEN") or None)
         return
     if request.param == "inprocess":

@@ -10,9 +10,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nemo_fake import FakeConfig, NemoBackend, ScaledClock, VirtualClock, create_app
-from nemo_fake.testing import LiveServer, StreamingASGITransport
-from tests.support import ATTRIBUTION, Stream, assert_valid_draft, chat
+from nemo_fake import FakeConfig, NemoBackend, NemoFake, VirtualClock
+from tests.support import ATTRIBUTION, Stream, assert_valid_draft, chat, served_fake
 from tests.support import User as Caller
 
 MESSAGES = [
@@ -26,17 +25,16 @@ MESSAGES = [
 ]
 
 
-async def _session(seed: int, **config: object) -> tuple[NemoBackend, httpx.AsyncClient, Caller]:
-    backend = NemoBackend(FakeConfig(seed=seed, **config), clock=VirtualClock())  # type: ignore[arg-type]
+async def _session(seed: int) -> tuple[NemoBackend, httpx.AsyncClient, Caller]:
+    fake = NemoFake(FakeConfig(seed=seed))
+    backend = fake.backend
     issued = backend.issue_anonymous_token("prop", "127.0.0.1")
     issued.account.ledger.grant(10_000, "test-topup", backend.now())
     session = backend.create_session(issued.account, "project", "en")
     backend.add_urls(
         issued.account, session.session_id, ["https://example.com/talk.mp4"], "http://nemo.test"
     )
-    http = httpx.AsyncClient(
-        transport=StreamingASGITransport(create_app(backend)), base_url="http://nemo.test"
-    )
+    http = fake.http()
     caller = Caller(issued.token.value, issued.account.user_id, "prop", session.session_id)
     return backend, http, caller
 
@@ -118,13 +116,12 @@ async def test_serve_speed_streams_a_generation_in_a_few_wall_seconds() -> None:
     """At `serve`'s default speed (60x) a 100-300 s generation takes about 2-5 s of wall time,
     with heartbeats arriving as it goes rather than all at the end."""
     # Seed 231 plans the shortest generation (~100 API seconds), to keep the suite quick.
-    backend = NemoBackend(FakeConfig(seed=231), clock=ScaledClock(speed=60))
-    issued = backend.issue_anonymous_token("speed", "127.0.0.1")
-    session = backend.create_session(issued.account, "project", "en")
-    caller = Caller(issued.token.value, issued.account.user_id, "speed", session.session_id)
     arrivals: list[float] = []
-    with LiveServer(create_app(backend)) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+    with served_fake(FakeConfig(seed=231), speed=60) as (backend, url):
+        issued = backend.issue_anonymous_token("speed", "127.0.0.1")
+        session = backend.create_session(issued.account, "project", "en")
+        caller = Caller(issued.token.value, issued.account.user_id, "speed", session.session_id)
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             started = time.monotonic()
             async with http.stream(
                 "POST",
@@ -138,7 +135,6 @@ async def test_serve_speed_streams_a_generation_in_a_few_wall_seconds() -> None:
                     if line.startswith("data:"):
                         arrivals.append(time.monotonic() - started)
                         data.append(line[5:].strip())
-    backend.close()
     stream = Stream(data)
     assert stream.empties + stream.heartbeats >= 4
     assert "Post-production done" in stream.texts[-1]

@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from nemo_fake import NemoBackend, VirtualClock, create_app
+from nemo_fake import NemoBackend, NemoFake, VirtualClock, create_app
 from nemo_fake.domain.faults import FaultRule, Faults
 from nemo_fake.testing import StreamingASGITransport
 from tests.support import Api, chat, draft_of, error_code
@@ -239,8 +239,10 @@ def test_a_rule_added_again_starts_its_counts_afresh() -> None:
 
 
 async def test_the_ledger_finds_an_account_by_its_token_and_never_logs_it(
-    api: Api, caplog: pytest.LogCaptureFixture
+    api: Api, caplog: pytest.LogCaptureFixture, nemo_fake: NemoFake
 ) -> None:
+    # Asks for nemo_fake: the fake's log is read here, so it must run in this process (the
+    # test is skipped against --nemo-target).
     user = await api.new_user()
     other = await api.new_user()
     with caplog.at_level(logging.DEBUG, logger="nemo_fake"):

@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nemo_fake import ERROR_TABLE, Code, FakeConfig, NemoBackend, VirtualClock, create_app
-from nemo_fake.testing import StreamingASGITransport
+from nemo_fake import ERROR_TABLE, Code, FakeConfig, NemoBackend, NemoFake
 from tests.support import ATTRIBUTION, Api, error_code
 
 DOCUMENTED = {int(code) for code in Code}
@@ -118,12 +117,11 @@ header_text = st.text(
 
 
 async def _world() -> tuple[NemoBackend, httpx.AsyncClient, dict[str, str], str]:
-    backend = NemoBackend(FakeConfig(), clock=VirtualClock())
+    fake = NemoFake()
+    backend = fake.backend
     issued = backend.issue_anonymous_token("prop-client", "127.0.0.1")
     session = backend.create_session(issued.account, "project", "en")
-    client = httpx.AsyncClient(
-        transport=StreamingASGITransport(create_app(backend)), base_url="http://nemo.test"
-    )
+    client = fake.http()
     headers = {"Authorization": f"Bearer {issued.token.value}", **ATTRIBUTION}
     return backend, client, headers, session.session_id
 

@@ -8,24 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from nemo_fake import FakeConfig, NemoBackend, ScaledClock, create_app
-from nemo_fake.testing import LiveServer
+from nemo_fake import FakeConfig
+from tests.support import served_fake
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_the_contract_suite_runs_against_a_served_fake_with_nemo_target(tmp_path: Path) -> None:
-    backend = NemoBackend(
-        FakeConfig(tokens_per_address=None), clock=ScaledClock(speed=6000), storage=tmp_path
-    )
-    with LiveServer(create_app(backend)) as server:
+    config = FakeConfig(tokens_per_address=None)
+    with served_fake(config, speed=6000, storage=tmp_path) as (_, url):
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-rs",
-             "--nemo-target", server.url, "tests/test_sessions.py", "tests/test_control.py"],
+             "--nemo-target", url, "tests/test_sessions.py", "tests/test_control.py"],
             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
-    backend.close()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary
