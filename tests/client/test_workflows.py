@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -11,22 +10,20 @@ import pytest
 from nemo_client import Assistant, ClientConfig, ManualTimer, NemoApi
 from nemo_fake import FakeConfig, NemoBackend, VirtualClock, media
 from nemo_fake.config import MB, StreamFaults
-from nemo_fake.testing import FakeClockTimer
+from nemo_fake.testing import FakeClockTimer, NemoClient, NemoFake
+from nemo_fake.testing.reference_client import reference_client
 from tests.support import Api, assert_valid_draft
 
 EXTRACT = "extract the top 5 viral short clips from this long video"
 
 
-@dataclass
-class Harness:
-    assistant: Assistant
-    timer: FakeClockTimer
-    said: list[str] = field(default_factory=list)
-    downloads: Path = Path()
+Harness = NemoClient[NemoFake]
 
-    def new_messages(self) -> list[str]:
-        taken, self.said[:] = list(self.said), []
-        return taken
+
+def new_messages(harness: Harness) -> list[str]:
+    """What the client said since the last call, taken."""
+    taken, harness.said[:] = list(harness.said), []
+    return taken
 
 
 @pytest.fixture
@@ -43,21 +40,12 @@ def sample_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def harness(api: Api, clock: VirtualClock, tmp_path: Path) -> Iterator[Harness]:
-    config = ClientConfig(
-        api_url=str(api.http.base_url).rstrip("/"),
-        web_url="https://nemovideo.example",
-        client_id="workflow-client",
-        config_dir=tmp_path / "config",
-    )
-    said: list[str] = []
-    timer = FakeClockTimer(clock)
-    assistant = Assistant(
-        NemoApi(config, http=api.http), say=said.append, timer=timer, downloads=tmp_path
-    )
-    yield Harness(assistant, timer, said, tmp_path)
-    token = assistant.project.token
-    assert token and not any(token in line for line in said), "a token reached the user"
+def harness(api: Api, nemo_fake: NemoFake, tmp_path: Path) -> Iterator[Harness]:
+    """The reference client on the fake under test (in process or live, as `api` is)."""
+    client = reference_client(nemo_fake, api.http, tmp_path, client_id="workflow-client")
+    yield client
+    token = client.assistant.project.token
+    assert token and not any(token in line for line in client.said), "a token reached the user"
 
 
 def _assert_playable(path: Path, seconds: float | None = None) -> None:
@@ -78,7 +66,7 @@ async def test_quick_edit_upload_extract_status_export(
     summary = harness.said[-1]
     assert summary.startswith("Timeline (1 track): 1. Video: ")
     assert await assistant.handle("export 1080p MP4")
-    said = harness.new_messages()
+    said = new_messages(harness)
     assert "⏳ Rendering ~30s" in said
     ready = [line for line in said if line.startswith("✅ Video ready! ")]
     assert ready, said
@@ -87,7 +75,7 @@ async def test_quick_edit_upload_extract_status_export(
     _assert_playable(path, state.draft["d"] / 1000)
     link = said[-1]
     assert link.startswith(
-        "Open the project in NemoVideo: https://nemovideo.example/workspace/claim?ct=clm_"
+        "Open the project in NemoVideo: https://nemovideo.com/workspace/claim?ct=clm_"
     )
     # "export" is handled by the client: it never reaches the agent.
     assert all("click the Export button" not in line for line in said)
@@ -97,9 +85,9 @@ async def test_the_agents_gui_phrasing_is_translated_not_forwarded(
     harness: Harness, sample_video: Path
 ) -> None:
     await harness.assistant.upload([str(sample_video)])
-    harness.new_messages()
+    new_messages(harness)
     result = await harness.assistant.chat(EXTRACT)
-    said = harness.new_messages()
+    said = new_messages(harness)
     if not result.silent:
         assert not any("click" in line.lower() or "preview in timeline" in line for line in said)
         # "preview in timeline" became a summary, "click Export" an offer to export.
@@ -130,7 +118,7 @@ async def test_iterative_edits_then_re_export(harness: Harness, sample_video: Pa
     assert await assistant.export()
     await assistant.chat("add lo-fi background music at 30%")
     await assistant.chat('add a title "Urban Dreams"')
-    harness.new_messages()
+    new_messages(harness)
     await assistant.status()
     summary = harness.said[-1]
     assert summary.startswith("Timeline (3 tracks): 1. Video: ")
@@ -148,7 +136,7 @@ async def test_a_silent_edit_is_reported_from_the_state(
 ) -> None:
     await harness.assistant.upload([str(sample_video)])
     await harness.assistant.chat(EXTRACT)
-    harness.new_messages()
+    new_messages(harness)
     result = await harness.assistant.chat('add a title "Paradise Found"')
     assert result.silent and result.texts == []
     assert any(line.startswith('✅ Title added: "Paradise Found"') for line in harness.said)
@@ -174,7 +162,7 @@ async def test_ten_minutes_of_heartbeats_is_a_timeout_then_five_checks_then_fail
     harness: Harness, sample_video: Path
 ) -> None:
     await harness.assistant.upload([str(sample_video)])
-    harness.new_messages()
+    new_messages(harness)
     # The client's own clock, moving 15 s per look (the fake's heartbeat cadence): over a
     # socket the fake's autojumping clock runs ahead of what the client has read.
     timer = ManualTimer(tick=15)
@@ -219,7 +207,7 @@ async def test_out_of_credits_shows_the_registration_link_with_bind(harness: Har
     user_id = assistant.project.user_id
     assert harness.said[-1] == (
         "❌ You're out of credits. Register to get more: "
-        f"https://nemovideo.example/register?bind={user_id}"
+        f"https://nemovideo.com/register?bind={user_id}"
     )
 
 
