@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from nemo_fake import FakeConfig
 from nemo_fake.cli import main
-from nemo_fake.scenarios import ScenarioError, load, run
+from nemo_fake.scenarios import ScenarioError, discover, load, run
 from nemo_fake.testing import RemoteFake
 from tests.support import served_fake
 
@@ -114,19 +114,32 @@ def test_scenario_run_prints_a_line_per_step_and_a_summary(tmp_path: Path) -> No
     assert "  ✗ step 1 credits" in failed.output and "1 passed, 1 failed" in failed.output
 
 
-def test_the_whole_catalogue_passes_against_a_plain_served_fake(tmp_path: Path) -> None:
+def _run_against_a_plain_served_fake(tmp_path: Path, paths: list[Path]) -> None:
     # A fake served as it comes (but for cheap 2 fps renders): each scenario brings its own
     # seed and settings to it.
     served = FakeConfig(render_fps=2)
-    with served_fake(served, speed=20_000, storage=tmp_path / "s") as (_backend, url):
+    with served_fake(served, speed=20_000, storage=tmp_path / "s") as (_, url):
         before = RemoteFake(url).config
-        result = CliRunner().invoke(main, ["scenario", "run", "--target", url, str(CATALOGUE)])
+        args = ["scenario", "run", "--target", url, *map(str, paths)]
+        result = CliRunner().invoke(main, args)
         after = RemoteFake(url).config
     assert result.exit_code == 0, result.output
-    count = len(list(CATALOGUE.glob("*.yaml")))
+    count = sum(len(discover(path)) for path in paths)
     assert result.output.strip().endswith(f"scenarios: {count} passed, 0 failed")
     # The served fake's own settings are put back once the scenarios are done.
     assert after == before == served
+
+
+def test_scenarios_with_settings_pass_against_a_plain_served_fake(tmp_path: Path) -> None:
+    with_settings = ["sse-silent-edit", "heartbeats-only-timeout", "dropped-stream-recovery"]
+    paths = [CATALOGUE / f"{name}.yaml" for name in with_settings]
+    assert all("settings:" in path.read_text(encoding="utf-8") for path in paths)
+    _run_against_a_plain_served_fake(tmp_path, paths)
+
+
+@pytest.mark.slow
+def test_the_whole_catalogue_passes_against_a_plain_served_fake(tmp_path: Path) -> None:
+    _run_against_a_plain_served_fake(tmp_path, [CATALOGUE])
 
 
 def test_scenario_run_against_a_target_with_no_fake_says_so_in_one_line(tmp_path: Path) -> None:
