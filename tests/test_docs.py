@@ -1,5 +1,5 @@
-"""The documentation stays true: every shell and Python block of README.md and docs/*.md runs.
-How a block runs: tests/docs.py."""
+"""The documentation stays true: every shell and Python block of README.md and docs/*.md runs,
+and every link stays inside the repository and resolves. How a block runs: tests/docs.py."""
 
 from __future__ import annotations
 
@@ -228,3 +228,74 @@ def test_the_error_table_has_every_code_with_its_http_status() -> None:
     for code, spec in ERROR_TABLE.items():
         row = re.search(rf"^\| `?{int(code)}`? \| {spec.http_status} \|", text, re.MULTILINE)
         assert row, f"the error table lacks a row for {int(code)} / HTTP {spec.http_status}"
+
+
+# -- links -----------------------------------------------------------------------------------
+
+# Every page readers see on GitHub: the manual, and the note in scenarios/.
+LINKED_PAGES = [*PAGES, ROOT / "scenarios" / "README.md"]
+FENCED = re.compile(r"^```.*?^```[^\n]*$", re.M | re.S)
+CODE_SPAN = re.compile(r"(`+)[\s\S]*?\1")
+COMMENT = re.compile(r"<!--[\s\S]*?-->")
+INLINE_LINK = re.compile(r"\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+REFERENCE_LINK = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?([^>\s]+)", re.M)
+AUTOLINK = re.compile(r"<([a-z][a-z0-9+.-]*:[^>\s]*)>", re.I)
+SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.I)
+BARE_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.I)
+HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.M)
+
+
+def _prose(page: Path) -> str:
+    """What renders as text and links: the page without code blocks, code spans or comments."""
+    text = FENCED.sub("", page.read_text(encoding="utf-8"))
+    return CODE_SPAN.sub("", COMMENT.sub("", text))
+
+
+def _targets(page: Path) -> list[str]:
+    prose = _prose(page)
+    return [*INLINE_LINK.findall(prose), *REFERENCE_LINK.findall(prose)]
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens, repeats
+    numbered."""
+    seen: dict[str, int] = {}
+    anchors = set()
+    text = FENCED.sub("", page.read_text(encoding="utf-8"))
+    for heading in HEADING.findall(text):
+        heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link's text
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(f"{slug}-{count}" if count else slug)
+    return anchors
+
+
+@pytest.mark.parametrize("page", LINKED_PAGES, ids=_page_id)
+def test_no_link_leaves_the_repository(page: Path) -> None:
+    prose = _prose(page)
+    outside = [target for target in _targets(page) if SCHEME.match(target)]
+    outside += AUTOLINK.findall(prose)
+    # GitHub makes a bare URL in text a link: an address given as a value goes in backticks.
+    text_only = REFERENCE_LINK.sub("", INLINE_LINK.sub("]()", AUTOLINK.sub("", prose)))
+    outside += BARE_URL.findall(text_only)
+    assert not outside, f"{_page_id(page)} links outside the repository: {outside}"
+    raw = page.read_text(encoding="utf-8")
+    assert "../shared" not in raw and "/work/shared" not in raw, (
+        f"{_page_id(page)} refers to files outside the repository; say it in docs/sources.md"
+    )
+
+
+@pytest.mark.parametrize("page", LINKED_PAGES, ids=_page_id)
+def test_every_link_between_pages_resolves(page: Path) -> None:
+    broken = []
+    for target in _targets(page):
+        if SCHEME.match(target):
+            continue  # refused by test_no_link_leaves_the_repository
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.is_relative_to(ROOT) or not linked.exists():
+            broken.append(f"{target}: no such file in the repository")
+        elif anchor and (linked.suffix != ".md" or anchor not in _anchors(linked)):
+            broken.append(f"{target}: no heading #{anchor} in {_page_id(linked)}")
+    assert not broken, f"{_page_id(page)} has broken links:\n" + "\n".join(broken)
