@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +14,6 @@ from nemo_fake import ERROR_TABLE, Code, FakeConfig, NemoBackend, NemoFake
 from tests.support import ATTRIBUTION, Api, error_code
 
 DOCUMENTED = {int(code) for code in Code}
-README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_every_code_has_one_row_in_the_error_table() -> None:
@@ -24,13 +21,6 @@ def test_every_code_has_one_row_in_the_error_table() -> None:
     for code, spec in ERROR_TABLE.items():
         assert 400 <= spec.http_status < 500, code
         assert spec.message and spec.when
-
-
-def test_readme_documents_every_code_with_its_http_status() -> None:
-    text = README.read_text(encoding="utf-8")
-    for code, spec in ERROR_TABLE.items():
-        row = re.search(rf"^\| `?{int(code)}`? \| {spec.http_status} \|", text, re.MULTILINE)
-        assert row, f"README error table lacks a row for {int(code)} / HTTP {spec.http_status}"
 
 
 async def test_unknown_path_is_a_404_envelope(api: Api) -> None:

@@ -3,7 +3,6 @@ a fresh directory, where only the `pytest11` entry point can have brought it in.
 
 from __future__ import annotations
 
-import re
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -15,10 +14,10 @@ from nemo_fake import FakeConfig, media
 from nemo_fake.testing import NemoFake, NemoServer
 from nemo_fake.testing.nemo_server import FakeSwitch
 from nemo_fake.testing.plugin import NemoClient
+from tests.docs import ROOT, marked
 
 pytest_plugins = ["pytester"]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 ATTRIBUTION = {"X-Skill-Source": "my-skill", "X-Skill-Version": "1.0.0", "X-Skill-Platform": "ci"}
 EXTRACT = "extract the top 5 viral short clips from this long video"
 # Two frames a second is plenty for probing an MP4, and renders it several times faster.
@@ -166,18 +165,15 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     assert plugins["nemo_fake"] == "nemo_fake.testing.plugin"
 
 
-def test_the_readme_example_passes_in_a_project_of_its_own(pytester: pytest.Pytester) -> None:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Testing your own client (pytest plugin)", 1)[1]
-    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert example, "README has no python example in its plugin section"
-    pytester.makepyfile(test_my_client=example.group(1))
-    # In a directory with no conftest, a new pytest configuration finds plugins only through
-    # installed entry points: that is how another project gets ours. In-process rather than a
-    # subprocess, which would spend ~2 s importing this project's other test tools.
-    result = pytester.runpytest_inprocess("-p", "anyio", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
-    # And it is the entry point that brought them: without it the file cannot even collect.
+def test_only_the_entry_point_brings_the_fixtures_to_the_docs_example(
+    pytester: pytest.Pytester,
+) -> None:
+    # tests/test_docs.py runs the example in a project of its own, where it passes: in a
+    # directory with no conftest, a new pytest configuration finds plugins only through
+    # installed entry points, which is how another project gets ours. Without the entry point
+    # the file cannot even collect.
+    example = marked(ROOT / "docs" / "pytest-plugin.md", "pytest")[0]
+    pytester.makepyfile(test_my_client=example.code)
     result = pytester.runpytest_inprocess(
         "-p", "anyio", "-p", "no:nemo_fake", "-p", "no:cacheprovider"
     )
