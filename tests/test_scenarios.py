@@ -131,7 +131,7 @@ def _run_against_a_plain_served_fake(tmp_path: Path, paths: list[Path]) -> None:
 
 
 def test_scenarios_with_settings_pass_against_a_plain_served_fake(tmp_path: Path) -> None:
-    with_settings = ["sse-silent-edit", "heartbeats-only-timeout", "dropped-stream-recovery"]
+    with_settings = ["sse-silent-edit", "sse-temporary-issue", "dropped-stream-recovery"]
     paths = [CATALOGUE / f"{name}.yaml" for name in with_settings]
     assert all("settings:" in path.read_text(encoding="utf-8") for path in paths)
     _run_against_a_plain_served_fake(tmp_path, paths)
