@@ -28,6 +28,7 @@ BIN = Path(sys.executable).parent
 # match `--speed 60` matches it.
 SPEED = 600
 SERVED_URL = "http://127.0.0.1:8787"
+READS_THE_ENVIRONMENT = re.compile(r"NEMO_API_URL|\bfrom_env\(")
 
 
 def _page_id(page: Path) -> str:
@@ -47,7 +48,7 @@ class PageRun:
 
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty directory that is also HOME, as a reader's fresh shell would have it, with the
+    """A fresh directory that is also HOME, as a reader's new shell would have it, with the
     checkout's `scenarios/` linked in."""
     work = tmp_path / "work"
     work.mkdir()
@@ -137,14 +138,15 @@ def test_the_page_runs(
 ) -> None:
     shell, python = marked(page, "shell"), marked(page, "python")
     run = PageRun(work)
-    if shell or python:
+    # A served fake for the shell, and for Python that finds the API through the environment.
+    if shell or any(READS_THE_ENVIRONMENT.search(block.code) for block in python):
         url: str = request.getfixturevalue("served")
         monkeypatch.setenv("NEMO_API_URL", url)
         if shell:
             run.stdout = _run_shell(shell, work, url)
-        if python:
-            monkeypatch.chdir(work)
-            _run_python(python)
+    if python:
+        monkeypatch.chdir(work)
+        _run_python(python)
     if tests := marked(page, "pytest"):
         _run_pytest(tests, request.getfixturevalue("pytester"))
     if files := marked(page, "scenario"):
