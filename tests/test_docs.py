@@ -35,7 +35,8 @@ def _page_id(page: Path) -> str:
     return str(page.relative_to(ROOT))
 
 
-RUNNABLE = [page for page in PAGES if any(b.kind not in ("shown", None) for b in blocks(page))]
+def _pages_with(*kinds: str) -> list[Path]:
+    return [page for page in PAGES if any(block.kind in kinds for block in blocks(page))]
 
 
 @dataclass
@@ -111,29 +112,8 @@ def _run_python(python: list[Block]) -> None:
                 runner.run(result)
 
 
-def _run_pytest(files: list[Block], pytester: pytest.Pytester) -> None:
-    """Test files, in a fresh project where only the installed plugin brings the fixtures."""
-    for block in files:
-        pytester.makepyfile(**{f"test_{block.page.stem.lower()}_{block.line}": block.code})
-    expected = sum(len(re.findall(r"^(?:async )?def test_", b.code, re.M)) for b in files)
-    # In-process: a subprocess would spend ~2 s importing this project's own test tools.
-    result = pytester.runpytest_inprocess("-p", "anyio", "-p", "no:cacheprovider")
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("passed", 0) >= expected, result.stdout.str()
-    assert set(outcomes) <= {"passed", "warnings"}, result.stdout.str()
-
-
-def _run_scenarios(files: list[Block], work: Path) -> None:
-    for block in files:
-        path = work / f"{block.page.stem}-{block.line}.yaml"
-        path.write_text(block.code, encoding="utf-8")
-        results = scenarios.run_sync(scenarios.load(path))
-        report = "\n".join(scenarios.describe(result) for result in results)
-        assert all(result.passed for result in results), f"{block.where}:\n{report}"
-
-
-@pytest.mark.parametrize("page", RUNNABLE, ids=_page_id)
-def test_the_page_runs(
+@pytest.mark.parametrize("page", _pages_with("shell", "python"), ids=_page_id)
+def test_the_examples_run(
     page: Path, work: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shell, python = marked(page, "shell"), marked(page, "python")
@@ -147,12 +127,33 @@ def test_the_page_runs(
     if python:
         monkeypatch.chdir(work)
         _run_python(python)
-    if tests := marked(page, "pytest"):
-        _run_pytest(tests, request.getfixturevalue("pytester"))
-    if files := marked(page, "scenario"):
-        _run_scenarios(files, work)
     if check := CHECKS.get(_page_id(page)):
         check(run)
+
+
+@pytest.mark.parametrize("page", _pages_with("pytest"), ids=_page_id)
+def test_the_test_files_pass(page: Path, pytester: pytest.Pytester) -> None:
+    """A page's test files, in a fresh project where only the installed plugin brings the
+    fixtures."""
+    files = marked(page, "pytest")
+    for block in files:
+        pytester.makepyfile(**{f"test_{block.page.stem.lower()}_{block.line}": block.code})
+    expected = sum(len(re.findall(r"^(?:async )?def test_", b.code, re.M)) for b in files)
+    # In-process: a subprocess would spend ~2 s importing this project's own test tools.
+    result = pytester.runpytest_inprocess("-p", "anyio", "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= expected, result.stdout.str()
+    assert set(outcomes) <= {"passed", "warnings"}, result.stdout.str()
+
+
+@pytest.mark.parametrize("page", _pages_with("scenario"), ids=_page_id)
+def test_the_scenarios_pass(page: Path, tmp_path: Path) -> None:
+    for block in marked(page, "scenario"):
+        path = tmp_path / f"{block.page.stem}-{block.line}.yaml"
+        path.write_text(block.code, encoding="utf-8")
+        results = scenarios.run_sync(scenarios.load(path))
+        report = "\n".join(scenarios.describe(result) for result in results)
+        assert all(result.passed for result in results), f"{block.where}:\n{report}"
 
 
 # -- what particular pages must have shown --------------------------------------------------
