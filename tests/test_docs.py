@@ -211,6 +211,13 @@ def test_every_block_says_how_it_runs() -> None:
         for block in blocks(page)
         if block.kind is None
     ]
+    indented = [
+        f"{_page_id(page)}:{number}"
+        for page in PAGES
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"\s+(```|~~~)|~~~", line)
+    ]
+    unknown += [f"{where}: a fence the harness would not see" for where in indented]
     assert not unknown, "blocks the harness cannot run or skip knowingly:\n" + "\n".join(unknown)
 
 
