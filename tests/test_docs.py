@@ -36,13 +36,15 @@ BIN = Path(sys.executable).parent
 # match `--speed 60` matches it.
 SPEED = 600
 SERVED_URL = "http://127.0.0.1:8787"
+READS_THE_ENVIRONMENT = re.compile(r"NEMO_API_URL|\bfrom_env\(")
 
 
 def _page_id(page: Path) -> str:
     return str(page.relative_to(ROOT))
 
 
-RUNNABLE = [page for page in PAGES if any(b.kind not in ("shown", None) for b in blocks(page))]
+def _pages_with(*kinds: str) -> list[Path]:
+    return [page for page in PAGES if any(block.kind in kinds for block in blocks(page))]
 
 
 @dataclass
@@ -55,7 +57,7 @@ class PageRun:
 
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty directory that is also HOME, as a reader's fresh shell would have it, with the
+    """A fresh directory that is also HOME, as a reader's new shell would have it, with the
     checkout's `scenarios/` linked in."""
     work = tmp_path / "work"
     work.mkdir()
@@ -118,8 +120,30 @@ def _run_python(python: list[Block]) -> None:
                 runner.run(result)
 
 
-def _run_pytest(files: list[Block], pytester: pytest.Pytester) -> None:
-    """Test files, in a fresh project where only the installed plugin brings the fixtures."""
+@pytest.mark.parametrize("page", _pages_with("shell", "python"), ids=_page_id)
+def test_the_examples_run(
+    page: Path, work: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shell, python = marked(page, "shell"), marked(page, "python")
+    run = PageRun(work)
+    # A served fake for the shell, and for Python that finds the API through the environment.
+    if shell or any(READS_THE_ENVIRONMENT.search(block.code) for block in python):
+        url: str = request.getfixturevalue("served")
+        monkeypatch.setenv("NEMO_API_URL", url)
+        if shell:
+            run.stdout = _run_shell(shell, work, url)
+    if python:
+        monkeypatch.chdir(work)
+        _run_python(python)
+    if check := CHECKS.get(_page_id(page)):
+        check(run)
+
+
+@pytest.mark.parametrize("page", _pages_with("pytest"), ids=_page_id)
+def test_the_test_files_pass(page: Path, pytester: pytest.Pytester) -> None:
+    """A page's test files, in a fresh project where only the installed plugin brings the
+    fixtures."""
+    files = marked(page, "pytest")
     for block in files:
         pytester.makepyfile(**{f"test_{block.page.stem.lower()}_{block.line}": block.code})
     expected = sum(len(re.findall(r"^(?:async )?def test_", b.code, re.M)) for b in files)
@@ -130,35 +154,14 @@ def _run_pytest(files: list[Block], pytester: pytest.Pytester) -> None:
     assert set(outcomes) <= {"passed", "warnings"}, result.stdout.str()
 
 
-def _run_scenarios(files: list[Block], work: Path) -> None:
-    for block in files:
-        path = work / f"{block.page.stem}-{block.line}.yaml"
+@pytest.mark.parametrize("page", _pages_with("scenario"), ids=_page_id)
+def test_the_scenarios_pass(page: Path, tmp_path: Path) -> None:
+    for block in marked(page, "scenario"):
+        path = tmp_path / f"{block.page.stem}-{block.line}.yaml"
         path.write_text(block.code, encoding="utf-8")
         results = scenarios.run_sync(scenarios.load(path))
         report = "\n".join(scenarios.describe(result) for result in results)
         assert all(result.passed for result in results), f"{block.where}:\n{report}"
-
-
-@pytest.mark.parametrize("page", RUNNABLE, ids=_page_id)
-def test_the_page_runs(
-    page: Path, work: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    shell, python = marked(page, "shell"), marked(page, "python")
-    run = PageRun(work)
-    if shell or python:
-        url: str = request.getfixturevalue("served")
-        monkeypatch.setenv("NEMO_API_URL", url)
-        if shell:
-            run.stdout = _run_shell(shell, work, url)
-        if python:
-            monkeypatch.chdir(work)
-            _run_python(python)
-    if tests := marked(page, "pytest"):
-        _run_pytest(tests, request.getfixturevalue("pytester"))
-    if files := marked(page, "scenario"):
-        _run_scenarios(files, work)
-    if check := CHECKS.get(_page_id(page)):
-        check(run)
 
 
 # -- what particular pages must have shown --------------------------------------------------
@@ -216,6 +219,13 @@ def test_every_block_says_how_it_runs() -> None:
         for block in blocks(page)
         if block.kind is None
     ]
+    indented = [
+        f"{_page_id(page)}:{number}"
+        for page in PAGES
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"\s+(```|~~~)|~~~", line)
+    ]
+    unknown += [f"{where}: a fence the harness would not see" for where in indented]
     assert not unknown, "blocks the harness cannot run or skip knowingly:\n" + "\n".join(unknown)
 
 
