@@ -15,11 +15,14 @@ from nemo_fake import media
 from nemo_fake.clock import ScaledClock
 from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.demo import run_demo
-from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.domain.faults import FaultRule
-from nemo_fake.http.app import create_app
 from nemo_fake.scenarios import Scenario, ScenarioError, apply, describe, discover, load, run_sync
+from nemo_fake.testing.fake import NemoFake
 from nemo_fake.testing.remote import ControlError, RemoteFake
+
+# serve's flags that set a FakeConfig field: option name -> field.
+SETTING_FLAGS = {"seed": "seed", "poll_shape": "poll_shape", "event_shape": "event_shape",
+                 "silent_ratio": "silent_edit_ratio"}  # fmt: skip
 
 
 @click.group()
@@ -105,20 +108,17 @@ def serve(
         speed = planned.speed
     # Precedence, the same for every setting: a scenario's values, then explicit flags, then
     # --set. Without a scenario, the flags' defaults are FakeConfig's own.
-    flags = {"seed": seed, "poll_shape": poll_shape, "event_shape": event_shape,
-             "silent_edit_ratio": silent_ratio}  # fmt: skip
-    options = {"seed": "seed", "poll_shape": "poll_shape", "event_shape": "event_shape",
-               "silent_edit_ratio": "silent_ratio"}  # fmt: skip
-    chosen = {key: value for key, value in flags.items() if explicit(options[key])}
+    chosen = {key: context.params[flag] for flag, key in SETTING_FLAGS.items() if explicit(flag)}
     overrides = {**chosen, **_settings(settings)}
     if planned is None:
-        backend = NemoBackend(_configure(FakeConfig(), overrides), clock=ScaledClock(speed))
+        fake = NemoFake(
+            _configure(FakeConfig(), overrides), clock=ScaledClock(speed), admin_token=admin_token
+        )
     else:
         _configure(planned.config(), overrides)  # refused here, naming the flag
-        backend = NemoBackend(clock=ScaledClock(speed))
-        apply(planned, backend, overrides)
-    config = backend.config
-    app = create_app(backend, admin_token=admin_token)
+        fake = NemoFake(clock=ScaledClock(speed), admin_token=admin_token)
+        apply(planned, fake, overrides)
+    config = fake.config
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     # httpx logs every demo request again, with its full URL; one line per request is enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -140,11 +140,11 @@ def serve(
             if demo:
                 self.demo_task = asyncio.create_task(run_demo(url, click.echo))
 
-    server = Announce(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server = Announce(uvicorn.Config(fake.app, host=host, port=port, log_level="warning"))
     try:
         server.run()
     finally:
-        backend.close()
+        fake.close()
 
 
 def _scenario(path: Path) -> Scenario:

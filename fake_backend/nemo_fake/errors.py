@@ -1,7 +1,7 @@
 """The one error table: every API code, the HTTP status it travels with, and when it happens.
 
 The vendor documents the codes but not the HTTP statuses that carry them nor the body's
-message field; those are this fake's choices (see README, "Where the docs are silent").
+message field; those are this fake's choices (see docs/choices.md).
 """
 
 from __future__ import annotations

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Generic, Self, cast, overload
 
 import httpx
 from starlette.applications import Starlette
+from typing_extensions import TypeVar
 
-from nemo_fake.clock import ClockInfo, VirtualClock, clock_info, set_speed
+from nemo_fake.clock import Clock, ClockInfo, VirtualClock, clock_info, set_speed
 from nemo_fake.config import FakeConfig
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.domain.faults import Faults
@@ -32,27 +33,56 @@ DEFAULT_BASE_URL: Final = "http://nemo.test"
 REAL_API_URL: Final = "https://mega-api-prod.nemovideo.ai"
 
 
-class NemoFake:
+#: The kind of clock a fake runs on; `NemoFake` alone means one on a `VirtualClock`.
+ClockT = TypeVar("ClockT", bound=Clock, default=VirtualClock)
+
+
+class NemoFake(Generic[ClockT]):
     """A fresh fake API: its state (`backend`), time (`clock`), settings (`config`) and `app`.
 
-    The clock is a `VirtualClock`: with `autojump` (the default) anything sleeping on it (a
-    stream's next event) jumps it forward at once; `advance` moves it for everything else, such
-    as a render being polled.
+    The clock is a `VirtualClock` unless one is given: with `autojump` (the default) anything
+    sleeping on it (a stream's next event) jumps it forward at once; `advance` moves it for
+    everything else, such as a render being polled. `nemo-fake serve` runs one on a
+    `ScaledClock` (real time, sped up) with an `admin_token` for its control API.
     """
+
+    @overload
+    def __init__(
+        self: NemoFake[VirtualClock],
+        config: FakeConfig | None = None,
+        *,
+        clock: None = None,
+        storage: Path | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        admin_token: str | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        config: FakeConfig | None = None,
+        *,
+        clock: ClockT,
+        storage: Path | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        admin_token: str | None = None,
+    ) -> None: ...
 
     def __init__(
         self,
         config: FakeConfig | None = None,
         *,
-        clock: VirtualClock | None = None,
+        clock: ClockT | None = None,
         storage: Path | None = None,
         base_url: str = DEFAULT_BASE_URL,
+        admin_token: str | None = None,
     ) -> None:
         self.config: FakeConfig = config or FakeConfig()
-        self.clock: VirtualClock = clock or VirtualClock(autojump=True)
+        # Without a clock the overloads make this a NemoFake[VirtualClock].
+        self.clock: ClockT = clock if clock is not None else cast(ClockT, VirtualClock())
         # storage=None: the backend makes a temporary directory and `close()` deletes it.
         self.backend: NemoBackend = NemoBackend(self.config, clock=self.clock, storage=storage)
-        self.app: Starlette = create_app(self.backend)
+        self.app: Starlette = create_app(self.backend, admin_token=admin_token)
         self.base_url: str = base_url
 
     def http(self, **kwargs: Any) -> httpx.AsyncClient:
@@ -74,8 +104,8 @@ class NemoFake:
         return self.clock.advance(seconds)
 
     def set_speed(self, speed: float) -> None:
-        """Always refused (`ApiError`, 409 over HTTP): a `NemoFake`'s clock is virtual, and
-        moves by `advance` only. Here so code written against `FakeControl` runs on it."""
+        """A `ScaledClock`'s API seconds per wall second; a virtual clock has no speed and
+        refuses (`ApiError`, 409 over HTTP): it moves by `advance` only."""
         set_speed(self.clock, speed)
 
     def clock_info(self) -> ClockInfo:

@@ -1,4 +1,6 @@
-"""One live server, a fresh fake per test: the server is slow to start, a fake is not.
+"""A `NemoFake` served over a real socket: `serve(fake)` gives one its own server; the pytest
+plugin keeps one live server and plugs a fresh fake into it per test (the server is slow to
+start, a fake is not).
 
 `FakeSwitch` is the ASGI app the server runs; it forwards each request to whichever fake's app
 is plugged in. Swapping the whole app (not just its backend) means anything the app carries
@@ -10,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 import httpx
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from nemo_fake.testing.fake import NemoFake
+from nemo_fake.testing.fake import ClockT, NemoFake
+from nemo_fake.testing.live_server import LiveServer
 
-__all__ = ["FakeSwitch", "NemoServer"]
+__all__ = ["FakeSwitch", "NemoServer", "serve"]
 
 
 class FakeSwitch:
@@ -63,12 +66,22 @@ async def _acknowledge_lifespan(receive: Receive, send: Send) -> None:
 
 
 @dataclass(frozen=True)
-class NemoServer:
+class NemoServer(Generic[ClockT]):
     """A `NemoFake` served over a real socket: `url` to point a client at, `fake` to drive it."""
 
     url: str
-    fake: NemoFake
+    fake: NemoFake[ClockT]
 
     def http(self, **kwargs: Any) -> httpx.AsyncClient:
         """A new plain httpx client for `url`, over the socket; the caller closes it."""
         return httpx.AsyncClient(base_url=self.url, **kwargs)
+
+
+@contextmanager
+def serve(
+    fake: NemoFake[ClockT], host: str = "127.0.0.1", port: int = 0
+) -> Iterator[NemoServer[ClockT]]:
+    """`fake` on a live server of its own (port 0: a free one) for the length of the block.
+    The pytest plugin's `nemo_server` shares one server between tests instead."""
+    with LiveServer(fake.app, host=host, port=port) as server:
+        yield NemoServer(server.url, fake)
