@@ -15,22 +15,21 @@ from typing import Any
 import httpx
 from httpx_sse import aconnect_sse
 
-from nemo_fake import FakeConfig, NemoBackend, ScaledClock, create_app
-from nemo_fake.testing import LiveServer
+from nemo_fake import FakeConfig, NemoFake, ScaledClock
+from nemo_fake.testing.nemo_server import NemoServer, serve
 
 
 @contextmanager
 def served_fake(
     config: FakeConfig | None = None, *, speed: float, storage: Path | None = None
-) -> Iterator[tuple[NemoBackend, str]]:
+) -> Iterator[NemoServer[ScaledClock]]:
     """A fake as `nemo-fake serve` runs one (a scaled real clock, a real socket), for tests of
-    processes that reach it by URL: its backend, and the URL."""
-    backend = NemoBackend(config or FakeConfig(), clock=ScaledClock(speed=speed), storage=storage)
-    try:
-        with LiveServer(create_app(backend)) as server:
-            yield backend, server.url
-    finally:
-        backend.close()
+    processes that reach it by URL."""
+    with (
+        NemoFake(config, clock=ScaledClock(speed=speed), storage=storage) as fake,
+        serve(fake) as server,
+    ):
+        yield server
 
 
 @functools.cache

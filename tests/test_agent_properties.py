@@ -117,11 +117,12 @@ async def test_serve_speed_streams_a_generation_in_a_few_wall_seconds() -> None:
     with heartbeats arriving as it goes rather than all at the end."""
     # Seed 231 plans the shortest generation (~100 API seconds), to keep the suite quick.
     arrivals: list[float] = []
-    with served_fake(FakeConfig(seed=231), speed=60) as (backend, url):
+    with served_fake(FakeConfig(seed=231), speed=60) as server:
+        backend = server.fake.backend
         issued = backend.issue_anonymous_token("speed", "127.0.0.1")
         session = backend.create_session(issued.account, "project", "en")
         caller = Caller(issued.token.value, issued.account.user_id, "speed", session.session_id)
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with server.http(timeout=30) as http:
             started = time.monotonic()
             async with http.stream(
                 "POST",

@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from nemo_fake import NemoBackend, NemoFake, VirtualClock, create_app
+from nemo_fake import NemoBackend, NemoFake, VirtualClock
 from nemo_fake.domain.faults import FaultRule, Faults
 from nemo_fake.testing import StreamingASGITransport
 from tests.support import Api, chat, draft_of, error_code
@@ -168,9 +168,8 @@ async def test_reset_forgets_everything(api: Api) -> None:
     assert error_code(response) == 1001
 
 
-async def test_the_control_api_is_loopback_only_by_default(backend: NemoBackend) -> None:
-    app = create_app(backend)
-    transport = StreamingASGITransport(app, client=("203.0.113.9", 4000))
+async def test_the_control_api_is_loopback_only_by_default(nemo_fake: NemoFake) -> None:
+    transport = StreamingASGITransport(nemo_fake.app, client=("203.0.113.9", 4000))
     async with httpx.AsyncClient(transport=transport, base_url="http://nemo.test") as http:
         assert (await http.post("/_fake/reset")).status_code == 404
         # The API itself answers anyone.
@@ -178,15 +177,16 @@ async def test_the_control_api_is_loopback_only_by_default(backend: NemoBackend)
         assert token.status_code == 200
 
 
-async def test_an_admin_token_is_required_when_set(backend: NemoBackend) -> None:
-    app = create_app(backend, admin_token="s3cret")
-    transport = StreamingASGITransport(app, client=("203.0.113.9", 4000))
+async def test_an_admin_token_is_required_when_set() -> None:
+    fake = NemoFake(admin_token="s3cret")
+    transport = StreamingASGITransport(fake.app, client=("203.0.113.9", 4000))
     async with httpx.AsyncClient(transport=transport, base_url="http://nemo.test") as http:
         assert error_code(await http.get("/_fake/clock")) == 1001
         wrong = await http.get("/_fake/clock", headers={"Authorization": "Bearer nope"})
         assert error_code(wrong) == 1001
         right = await http.get("/_fake/clock", headers={"Authorization": "Bearer s3cret"})
         assert right.status_code == 200
+    fake.close()
 
 
 async def test_a_rule_added_after_earlier_calls_counts_from_when_it_was_added(api: Api) -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from nemo_fake import FakeConfig, NemoBackend, ScaledClock, create_app
+from nemo_fake import FakeConfig, ScaledClock
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.errors import ApiError
 from nemo_fake.journal import JournalEntry
@@ -26,6 +26,7 @@ from nemo_fake.testing import (
     NemoServer,
     RemoteFake,
 )
+from nemo_fake.testing.nemo_server import serve
 
 Refusal = type[Exception] | tuple[type[Exception], ...]
 
@@ -205,10 +206,8 @@ def test_ping_says_in_one_line_when_no_fake_answers() -> None:
 @pytest.fixture(scope="module")
 def guarded_scaled_fake() -> Iterator[str]:
     """A fake on a scaled clock whose control API wants an admin token, as `serve` makes."""
-    backend = NemoBackend(clock=ScaledClock(speed=60))
-    with LiveServer(create_app(backend, admin_token="s3cret")) as server:
+    with NemoFake(clock=ScaledClock(speed=60), admin_token="s3cret") as fake, serve(fake) as server:
         yield server.url
-    backend.close()
 
 
 def test_the_admin_token_goes_with_every_call(guarded_scaled_fake: str) -> None:

@@ -17,17 +17,9 @@ from typing import Any
 
 import pytest
 
-from nemo_fake import (
-    ERROR_TABLE,
-    FakeConfig,
-    NemoBackend,
-    ScaledClock,
-    create_app,
-    media,
-    scenarios,
-)
-from nemo_fake.testing import LiveServer
+from nemo_fake import ERROR_TABLE, FakeConfig, media, scenarios
 from tests.docs import PAGES, ROOT, Block, blocks, marked
+from tests.support import served_fake
 
 pytest_plugins = ["pytester"]
 
@@ -71,14 +63,8 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """A fake served for one page, as `nemo-fake serve` would, only faster."""
-    backend = NemoBackend(
-        FakeConfig(render_fps=2), clock=ScaledClock(speed=SPEED), storage=tmp_path / "storage"
-    )
-    try:
-        with LiveServer(create_app(backend)) as server:
-            yield server.url
-    finally:
-        backend.close()
+    with served_fake(FakeConfig(render_fps=2), speed=SPEED, storage=tmp_path / "s") as server:
+        yield server.url
 
 
 def _as_run(code: str, url: str) -> str:

@@ -11,20 +11,17 @@ import pytest
 from click.testing import CliRunner, Result
 
 from nemo_client.cli import main
-from nemo_fake import FakeConfig, NemoBackend, ScaledClock, create_app, media
-from nemo_fake.testing import LiveServer
+from nemo_fake import FakeConfig, NemoBackend, media
+from tests.support import served_fake
 
 SPEED = "600"
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, NemoBackend]]:
-    backend = NemoBackend(
-        FakeConfig(silent_edit_ratio=0.0), clock=ScaledClock(speed=600), storage=tmp_path / "s"
-    )
-    with LiveServer(create_app(backend)) as server:
-        yield server.url, backend
-    backend.close()
+    config = FakeConfig(silent_edit_ratio=0.0)
+    with served_fake(config, speed=600, storage=tmp_path / "s") as server:
+        yield server.url, server.fake.backend
 
 
 def _cli(url: str, config_dir: Path, *args: str) -> Result:
