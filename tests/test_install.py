@@ -12,73 +12,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.user_project import USER_PROJECT, write_user_project
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.install
-
-# A user's project: its own `client` and `fake_backend` packages, imported by its conftest
-# before any test runs, so they are in `sys.modules` first, as they would be in real life.
-USER_PROJECT = {
-    "client/__init__.py": 'OWNER = "the user"\n',
-    "client/api.py": "def call() -> str:\n    return 'the user\\'s own client'\n",
-    "fake_backend/__init__.py": 'OWNER = "the user"\n',
-    "conftest.py": """
-        import client.api
-        import fake_backend
-
-        assert client.api.call() == "the user's own client"
-        assert fake_backend.OWNER == "the user"
-    """,
-    "pytest.ini": "[pytest]\nanyio_mode = auto\n",
-    "test_with_nemo_fake.py": """
-        import client
-        import fake_backend
-        import httpx
-        import pytest
-
-        pytestmark = pytest.mark.anyio
-        CLIENT_ID = {"X-Client-Id": "user-project"}
-
-
-        async def test_nemo_fake(nemo_fake):
-            async with nemo_fake.http() as http:
-                response = await http.post("/api/auth/anonymous-token", headers=CLIENT_ID)
-            token = response.json()["data"]["token"]
-            assert [m.kind for m in nemo_fake.ledger(token)] == ["grant"]
-
-
-        async def test_nemo_server(nemo_server):
-            async with httpx.AsyncClient(base_url=nemo_server.url) as http:
-                response = await http.post("/api/auth/anonymous-token", headers=CLIENT_ID)
-            assert response.json()["code"] == 0
-
-
-        async def test_nemo_client(nemo_client):
-            await nemo_client.upload(["https://media.example.com/talk.mp4"])
-            assert await nemo_client.handle("extract the top 3 viral clips")
-            assert any("virality score" in line for line in nemo_client.said)
-
-
-        async def test_nemo_respx(nemo_respx):
-            async with httpx.AsyncClient() as http:
-                response = await http.post(
-                    "https://mega-api-prod.nemovideo.ai/api/auth/anonymous-token",
-                    headers=CLIENT_ID,
-                )
-            assert response.json()["code"] == 0
-            assert nemo_respx.calls.call_count == 1
-
-
-        def test_the_users_own_packages_are_untouched():
-            assert client.OWNER == "the user" and fake_backend.OWNER == "the user"
-    """,
-}
 
 
 def _run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> str:
@@ -125,10 +68,7 @@ def test_the_wheel_holds_the_two_product_packages_only(wheel: Path) -> None:
 def test_a_project_with_its_own_client_package_uses_every_fixture(
     venv: Path, tmp_path: Path
 ) -> None:
-    for name, text in USER_PROJECT.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    write_user_project(tmp_path)
     pytest_run = (venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
     output = _run(*pytest_run, cwd=tmp_path)
     assert "5 passed" in output.splitlines()[-1]

@@ -15,6 +15,7 @@ from nemo_fake.testing import NemoFake, NemoServer
 from nemo_fake.testing.nemo_server import FakeSwitch
 from nemo_fake.testing.plugin import NemoClient
 from tests.docs import ROOT, marked
+from tests.user_project import write_user_project
 
 pytest_plugins = ["pytester"]
 
@@ -222,3 +223,14 @@ async def test_nemo_server_takes_a_fault_rule_and_a_clock_advance_over_http(
         assert advanced.status_code == 200
         expired = await http.get("/api/credits/balance/simple", headers=auth)
         assert expired.json()["code"] == 1001
+
+
+def test_a_project_with_its_own_client_and_fake_backend_packages_uses_every_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    # A subprocess: in this process `client` and `fake_backend` may already be imported (as
+    # this checkout's folders), and the point is a project where they are the user's own.
+    # The wheel installed into a fresh venv is tests/test_install.py (CI).
+    write_user_project(pytester.path)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=5)
