@@ -16,7 +16,7 @@ import httpx
 from httpx_sse import aconnect_sse
 
 from nemo_fake import FakeConfig, NemoFake, ScaledClock
-from nemo_fake.testing.nemo_server import NemoServer, serve
+from nemo_fake.testing import NemoServer, serve
 
 
 @contextmanager

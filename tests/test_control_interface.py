@@ -25,8 +25,8 @@ from nemo_fake.testing import (
     NemoFake,
     NemoServer,
     RemoteFake,
+    serve,
 )
-from nemo_fake.testing.nemo_server import serve
 
 Refusal = type[Exception] | tuple[type[Exception], ...]
 

@@ -35,6 +35,7 @@ PUBLIC = {
         "StreamFaults",
         "VirtualClock",
         "create_app",
+        "with_overrides",
     },
     nemo_fake.testing: {
         "ControlError",
@@ -46,6 +47,7 @@ PUBLIC = {
         "NemoServer",
         "RemoteFake",
         "StreamingASGITransport",
+        "serve",
     },
     nemo_client: {
         "AgentEvent",

@@ -6,7 +6,7 @@ controls for a served fake (both are a `FakeControl`); `FakeConfig` holds the se
 """
 
 from nemo_fake.clock import Clock, ScaledClock, VirtualClock
-from nemo_fake.config import FakeConfig, StreamFaults
+from nemo_fake.config import FakeConfig, StreamFaults, with_overrides
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.domain.ledger import Movement
@@ -35,4 +35,5 @@ __all__ = [
     "StreamFaults",
     "VirtualClock",
     "create_app",
+    "with_overrides",
 ]

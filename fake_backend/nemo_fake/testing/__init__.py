@@ -5,7 +5,7 @@ The pytest fixtures live in `nemo_fake.testing.plugin`."""
 from nemo_fake.testing.control import FakeControl
 from nemo_fake.testing.fake import NemoFake
 from nemo_fake.testing.live_server import LiveServer
-from nemo_fake.testing.nemo_server import NemoServer
+from nemo_fake.testing.nemo_server import NemoServer, serve
 from nemo_fake.testing.reference_client import NemoClient
 from nemo_fake.testing.remote import ControlError, RemoteFake
 from nemo_fake.testing.timer import FakeClockTimer
@@ -21,4 +21,5 @@ __all__ = [
     "NemoServer",
     "RemoteFake",
     "StreamingASGITransport",
+    "serve",
 ]
