@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import httpx
 
@@ -25,7 +24,7 @@ from nemo_fake.scenarios.format import (
     Step,
     Upload,
 )
-from nemo_fake.testing.control import FakeControl, FaultControl
+from nemo_fake.testing.control import FakeControl
 from nemo_fake.testing.fake import NemoFake
 from nemo_fake.testing.reference_client import NemoClient, reference_client
 from nemo_fake.testing.remote import RemoteFake
@@ -47,22 +46,12 @@ class StepResult:
         return not self.failures
 
 
-class ScenarioTarget(Protocol):
-    """What applying a scenario needs of a fake: `NemoBackend`, `NemoFake` and `RemoteFake`
-    all have it."""
-
-    @property
-    def faults(self) -> FaultControl: ...
-
-    def configure(self, overrides: Mapping[str, object]) -> object: ...
-
-    def reset(self) -> None: ...
-
-
-def apply(scenario: Scenario, fake: ScenarioTarget, overrides: Mapping[str, object] = {}) -> None:
+def apply(
+    scenario: Scenario, fake: FakeControl, overrides: Mapping[str, object] | None = None
+) -> None:
     """Start `fake` afresh with the scenario's seed, settings and fault rules. `overrides` win
     over the scenario's settings (`serve --scenario` passes its explicit flags here)."""
-    fake.configure({**scenario.overrides(), **overrides})
+    fake.configure({**scenario.overrides(), **(overrides or {})})
     fake.reset()  # a seed takes effect at a reset
     for rule in scenario.fault_rules():
         fake.faults.add(rule)
