@@ -10,10 +10,10 @@ minute. `.ci/run` runs it after the default suite.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,28 @@ def _run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = No
     return result.stdout
 
 
+INSTALL_DOC = ROOT / "docs" / "pytest-plugin.md"
+CHECKOUT = "/path/to/checkout"
+
+
+def _documented_installs() -> dict[str, list[str]]:
+    """The install commands docs/pytest-plugin.md shows, by way: from a checkout, or a wheel."""
+    text = INSTALL_DOC.read_text(encoding="utf-8")
+    blocks = [
+        block.strip().splitlines() for block in re.findall(r"```console\n(.*?)```", text, re.S)
+    ]
+    found = {
+        "checkout": next(b for b in blocks if b == [f"pip install {CHECKOUT}"]),
+        "wheel": next(b for b in blocks if b and b[0].startswith("pip wheel")),
+    }
+    return found
+
+
+def _as_run(line: str, venv: Path) -> str:
+    """A documented command as this test runs it: this checkout, the fresh venv's pip."""
+    return line.replace(CHECKOUT, str(ROOT)).replace("pip ", f"{venv}/bin/python -m pip -q ", 1)
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
@@ -46,15 +68,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-@pytest.fixture(scope="module")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh virtual environment with the wheel installed the regular way, plus what a
-    user's test suite brings (pytest, respx, anyio)."""
-    folder = tmp_path_factory.mktemp("venv")
+@pytest.fixture(scope="module", params=["checkout", "wheel"])
+def venv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment where nemo-fake is installed the regular way, as the docs
+    show (from a checkout, or from a wheel built from it), plus what a user's test suite
+    brings (pytest, respx, anyio)."""
+    folder = tmp_path_factory.mktemp(f"venv-{request.param}")
     _run(sys.executable, "-m", "venv", folder)
-    python = folder / "bin" / "python"
-    _run(python, "-m", "pip", "install", "--quiet", wheel, "pytest", "respx", "anyio")
-    yield folder
+    work = tmp_path_factory.mktemp("install")
+    for line in _documented_installs()[request.param]:
+        _run("bash", "-c", _as_run(line, folder), cwd=work)
+    _run(folder / "bin" / "python", "-m", "pip", "install", "--quiet", "pytest", "respx", "anyio")
+    return folder
 
 
 def test_the_wheel_holds_the_two_product_packages_only(wheel: Path) -> None:
