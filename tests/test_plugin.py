@@ -3,6 +3,7 @@ a fresh directory, where only the `pytest11` entry point can have brought it in.
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -228,9 +229,9 @@ async def test_nemo_server_takes_a_fault_rule_and_a_clock_advance_over_http(
 def test_a_project_with_its_own_client_and_fake_backend_packages_uses_every_fixture(
     pytester: pytest.Pytester,
 ) -> None:
-    # A subprocess: in this process `client` and `fake_backend` may already be imported (as
-    # this checkout's folders), and the point is a project where they are the user's own.
-    # The wheel installed into a fresh venv is tests/test_install.py (CI).
+    # The wheel installed into a fresh venv is tests/test_install.py (CI); this is the plugin
+    # as installed here. Neither name is imported in this process, so the user's come first.
+    assert "client" not in sys.modules and "fake_backend" not in sys.modules
     write_user_project(pytester.path)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist")
     result.assert_outcomes(passed=5)

@@ -138,7 +138,7 @@ def serve(
             click.echo("Point a client at it with:")
             click.echo(f"  export NEMO_API_URL={url}")
             if demo:
-                self.demo_task = asyncio.create_task(run_demo(url, click.echo))
+                self.demo_task = asyncio.create_task(run_demo(url, click.echo, speed=speed))
 
     server = Announce(uvicorn.Config(fake.app, host=host, port=port, log_level="warning"))
     try:

@@ -12,11 +12,13 @@ import httpx
 from nemo_fake.http.auth import attribution
 
 ATTRIBUTION = attribution("nemo-fake-demo")
-POLL_SECONDS = 0.5
+# The reference client polls a render every 30 s; the demo does the same in API time.
+POLL_API_SECONDS = 30.0
 
 
-async def run_demo(base_url: str, say: Callable[[str], None]) -> None:
-    """Token -> session -> upload -> state -> render -> poll -> download, narrated."""
+async def run_demo(base_url: str, say: Callable[[str], None], *, speed: float) -> None:
+    """Token -> session -> upload -> state -> render -> poll -> download, narrated; `speed` is
+    the served fake's, so a poll every 30 API seconds is half a second at 60x."""
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         token = _data(
             await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": str(uuid.uuid4())})
@@ -54,7 +56,7 @@ async def run_demo(base_url: str, say: Callable[[str], None]) -> None:
         ).json()
         while job.get("status") in ("pending", "processing"):
             say(f"demo: render {job['status']} {job['progress']}%")
-            await asyncio.sleep(POLL_SECONDS)
+            await asyncio.sleep(POLL_API_SECONDS / speed)
             job = (await http.get(f"/api/render/proxy/lambda/{render_id}", headers=headers)).json()
         url = (job.get("output") or {}).get("url")
         if job.get("status") != "completed" or not url:
