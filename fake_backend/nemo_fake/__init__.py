@@ -3,19 +3,43 @@
 `NemoFake` is the fake in one object (state, clock, app, controls), `RemoteFake` the same
 controls for a served fake (both are a `FakeControl`); `FakeConfig` holds the settings;
 `FaultRule`, `JournalEntry` and `Movement` are the records the controls take and give back.
+
+Names are imported when first used, so `import nemo_fake` (and a command such as
+`nemo-fake sample-video`) does not load the web stack it does not need.
 """
 
-from nemo_fake.clock import Clock, ScaledClock, VirtualClock
-from nemo_fake.config import FakeConfig, StreamFaults, with_overrides
-from nemo_fake.domain.backend import NemoBackend
-from nemo_fake.domain.faults import FaultRule
-from nemo_fake.domain.ledger import Movement
-from nemo_fake.errors import ERROR_TABLE, ApiError, Code
-from nemo_fake.http.app import create_app
-from nemo_fake.journal import JournalEntry
-from nemo_fake.testing.control import FakeControl
-from nemo_fake.testing.fake import NemoFake
-from nemo_fake.testing.remote import ControlError, RemoteFake
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nemo_fake.clock import Clock, ScaledClock, VirtualClock
+    from nemo_fake.config import FakeConfig, StreamFaults, with_overrides
+    from nemo_fake.domain.backend import NemoBackend
+    from nemo_fake.domain.faults import FaultRule
+    from nemo_fake.domain.ledger import Movement
+    from nemo_fake.errors import ERROR_TABLE, ApiError, Code
+    from nemo_fake.http.app import create_app
+    from nemo_fake.journal import JournalEntry
+    from nemo_fake.testing.control import FakeControl
+    from nemo_fake.testing.fake import NemoFake
+    from nemo_fake.testing.remote import ControlError, RemoteFake
+
+_HOMES = {
+    "nemo_fake.clock": ("Clock", "ScaledClock", "VirtualClock"),
+    "nemo_fake.config": ("FakeConfig", "StreamFaults", "with_overrides"),
+    "nemo_fake.domain.backend": ("NemoBackend",),
+    "nemo_fake.domain.faults": ("FaultRule",),
+    "nemo_fake.domain.ledger": ("Movement",),
+    "nemo_fake.errors": ("ERROR_TABLE", "ApiError", "Code"),
+    "nemo_fake.http.app": ("create_app",),
+    "nemo_fake.journal": ("JournalEntry",),
+    "nemo_fake.testing.control": ("FakeControl",),
+    "nemo_fake.testing.fake": ("NemoFake",),
+    "nemo_fake.testing.remote": ("ControlError", "RemoteFake"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "ERROR_TABLE",
@@ -37,3 +61,16 @@ __all__ = [
     "create_app",
     "with_overrides",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOME_OF.get(name)
+    if home is None:
+        raise AttributeError(f"module 'nemo_fake' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # once found, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -7,18 +7,18 @@ import logging
 import socket
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import yaml
 
-from nemo_fake import media
-from nemo_fake.clock import ScaledClock
 from nemo_fake.config import FakeConfig, with_overrides
-from nemo_fake.demo import run_demo
 from nemo_fake.domain.faults import FaultRule
-from nemo_fake.scenarios import Scenario, ScenarioError, apply, describe, discover, load, run_sync
-from nemo_fake.testing.fake import NemoFake
-from nemo_fake.testing.remote import ControlError, RemoteFake
+
+if TYPE_CHECKING:
+    from nemo_fake.scenarios import Scenario
+
+# Each command imports what it uses when it runs: `sample-video` needs PyAV, not the web stack.
 
 # serve's flags that set a FakeConfig field: option name -> field.
 SETTING_FLAGS = {"seed": "seed", "poll_shape": "poll_shape", "event_shape": "event_shape",
@@ -98,6 +98,11 @@ def serve(
     """Serve the fake API until interrupted."""
     import uvicorn
 
+    from nemo_fake.clock import ScaledClock
+    from nemo_fake.demo import run_demo
+    from nemo_fake.scenarios import apply
+    from nemo_fake.testing.fake import NemoFake
+
     context = click.get_current_context()
 
     def explicit(name: str) -> bool:
@@ -148,6 +153,8 @@ def serve(
 
 
 def _scenario(path: Path) -> Scenario:
+    from nemo_fake.scenarios import ScenarioError, load
+
     try:
         return load(path)
     except ScenarioError as error:
@@ -217,6 +224,8 @@ def scenario() -> None:
 )
 def scenario_run(paths: tuple[Path, ...], target: str | None, admin_token: str | None) -> None:
     """Run scenario files (or every *.yaml in a folder); exit 1 if any step fails."""
+    from nemo_fake.scenarios import ScenarioError, describe, discover, load, run_sync
+
     files = [file for path in paths for file in discover(path)]
     if not files:
         raise click.ClickException(
@@ -250,6 +259,8 @@ def scenario_run(paths: tuple[Path, ...], target: str | None, admin_token: str |
 
 def _check_target(target: str, admin_token: str | None) -> None:
     """One line, before any scenario runs, when the target is not a fake we can drive."""
+    from nemo_fake.testing.remote import ControlError, RemoteFake
+
     try:
         with RemoteFake(target, admin_token) as remote:
             remote.ping()
@@ -267,5 +278,7 @@ def _check_target(target: str, admin_token: str | None) -> None:
 @click.option("--height", default=360, show_default=True, type=int)
 def sample_video(dest: Path, duration: float, width: int, height: int) -> None:
     """Write a small real MP4 to DEST, for trying uploads."""
+    from nemo_fake import media
+
     media.make_sample_video(dest, duration_s=duration, width=width, height=height)
     click.echo(f"wrote {dest} ({dest.stat().st_size} bytes, {duration:g}s, {width}x{height})")
