@@ -10,7 +10,8 @@ from hypothesis import settings
 
 from nemo_fake import FakeConfig, NemoBackend, NemoFake, VirtualClock
 from nemo_fake.testing import ControlError, NemoServer, RemoteFake
-from tests.support import Api, shared_ssl_context
+from nemo_fake.testing.tls import shared_tls_context
+from tests.support import Api
 
 # Property tests run 50 examples by default to keep the suite fast;
 # HYPOTHESIS_PROFILE=thorough runs 1000 each.
@@ -114,7 +115,7 @@ async def api(request: pytest.FixtureRequest, nemo_fake_config: FakeConfig) -> A
     `nemo_fake_config` to change its settings (so it is asked for here)."""
     if request.param == "target":
         url = request.config.getoption("--nemo-target")
-        async with httpx.AsyncClient(base_url=url, verify=shared_ssl_context()) as http:
+        async with httpx.AsyncClient(base_url=url, verify=shared_tls_context()) as http:
             if _serves_control_api(url):
                 # A served fake starts each test fresh, as the in-process one does.
                 with RemoteFake(url) as remote:
@@ -127,5 +128,5 @@ async def api(request: pytest.FixtureRequest, nemo_fake_config: FakeConfig) -> A
             yield Api(http, "inprocess")
         return
     server: NemoServer = request.getfixturevalue("nemo_server")
-    async with server.http(verify=shared_ssl_context()) as http:
+    async with server.http(verify=shared_tls_context()) as http:
         yield Api(http, "live")

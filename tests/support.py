@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import ssl
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,12 +28,6 @@ def served_fake(
         serve(fake) as server,
     ):
         yield server
-
-
-@functools.cache
-def shared_ssl_context() -> ssl.SSLContext:
-    """One TLS context for every test client: loading CA certificates costs ~40-90 ms a client."""
-    return ssl.create_default_context()
 
 
 ATTRIBUTION = {

@@ -6,6 +6,7 @@ import logging
 
 import httpx
 import pytest
+from starlette.types import Message, Scope
 
 from nemo_fake import NemoBackend, NemoFake, VirtualClock
 from nemo_fake.domain.faults import FaultRule, Faults
@@ -256,3 +257,28 @@ async def test_the_ledger_finds_an_account_by_its_token_and_never_logs_it(
     for params in ({"token": "nmv_usr_unknown"}, {"token": user.token, "user_id": other.user_id}):
         answer = await api.http.get("/_fake/ledger", params=params)
         assert answer.json()["data"]["accounts"] == [], params
+
+
+async def test_a_request_is_in_the_journal_before_its_answer_reaches_the_client() -> None:
+    # A client holding its answer may read the journal at once (over a socket, before the
+    # server has run another line): the entry must exist before the last byte is sent.
+    fake = NemoFake()
+    journaled_when_answered: list[int] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            journaled_when_answered.append(len(fake.journal.find()))
+
+    scope: Scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/api/credits/balance/simple",
+        "raw_path": b"/api/credits/balance/simple", "query_string": b"", "headers": [],
+        "client": ("127.0.0.1", 4000), "server": ("nemo.test", 80), "root_path": "",
+    }  # fmt: skip
+    await fake.app(scope, receive, send)
+    fake.close()
+    assert journaled_when_answered == [1]
+    assert fake.journal.find()[0].code == 1001

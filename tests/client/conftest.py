@@ -21,6 +21,7 @@ from nemo_client.api import NemoApi
 from nemo_client.assistant import Assistant
 from nemo_client.config import ClientConfig
 from nemo_client.timer import ManualTimer
+from nemo_fake.testing.tls import shared_tls_context
 from tests.client.harness import (
     API,
     ATTRIBUTION,
@@ -40,7 +41,6 @@ from tests.client.harness import (
     sse,
     state,
 )
-from tests.support import shared_ssl_context
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
         )
         said: list[str] = []
         timer = ManualTimer()
-        http = httpx.AsyncClient(verify=shared_ssl_context())
+        http = httpx.AsyncClient(verify=shared_tls_context())
         api = NemoApi(
             ClientConfig(api_url=API, client_id=CLIENT_ID, config_dir=tmp_path), http=http
         )

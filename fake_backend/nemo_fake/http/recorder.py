@@ -37,22 +37,15 @@ class RequestRecorder:
         is_json = False
         body = bytearray()
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status, elapsed_ms, is_json
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                is_json = any(
-                    k.lower() == b"content-type" and v.startswith(b"application/json")
-                    for k, v in message.get("headers", [])
-                )
-            elif message["type"] == "http.response.body" and is_json and len(body) < MAX_CODE_PROBE:
-                body.extend(message.get("body", b""))
-            await send(message)
+        recorded = False
 
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
+        def record() -> None:
+            # Once, before the response's last byte leaves: a client that has its answer can
+            # read the journal and find the request there.
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             logger.info("%s %s -> %s (%.1f ms)", scope["method"], scope["path"], status, elapsed_ms)
             if not scope["path"].startswith(CONTROL_PREFIX):
                 backend.journal.record(
@@ -66,6 +59,27 @@ class RequestRecorder:
                         duration_ms=round(elapsed_ms, 3),
                     )
                 )
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status, elapsed_ms, is_json
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                is_json = any(
+                    k.lower() == b"content-type" and v.startswith(b"application/json")
+                    for k, v in message.get("headers", [])
+                )
+            elif message["type"] == "http.response.body":
+                if is_json and len(body) < MAX_CODE_PROBE:
+                    body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    record()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            record()  # a response that never finished (a client gone, a cut stream) too
 
 
 def _code(body: bytes) -> int | None:

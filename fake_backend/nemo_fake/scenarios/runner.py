@@ -28,6 +28,7 @@ from nemo_fake.testing.control import FakeControl
 from nemo_fake.testing.fake import NemoFake
 from nemo_fake.testing.reference_client import NemoClient, reference_client
 from nemo_fake.testing.remote import RemoteFake
+from nemo_fake.testing.tls import shared_tls_context
 
 ATTRIBUTION = attribution("nemo-scenario")
 SESSION_ID = "{session_id}"  # in a raw request, stands for the scenario's session
@@ -84,7 +85,8 @@ async def run(
             async with fake.http() as http:
                 return await _play_all(scenario, fake, http, on_step)
     with RemoteFake(target, admin_token) as remote, applied(scenario, remote):
-        async with httpx.AsyncClient(base_url=target, timeout=REMOTE_TIMEOUT) as http:
+        tls = shared_tls_context()
+        async with httpx.AsyncClient(base_url=target, timeout=REMOTE_TIMEOUT, verify=tls) as http:
             return await _play_all(scenario, remote, http, on_step)
 
 

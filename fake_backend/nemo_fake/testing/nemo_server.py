@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_fake.testing.fake import ClockT, NemoFake
 from nemo_fake.testing.live_server import LiveServer
+from nemo_fake.testing.tls import shared_tls_context
 
 __all__ = ["FakeSwitch", "NemoServer", "serve"]
 
@@ -74,7 +75,7 @@ class NemoServer(Generic[ClockT]):
 
     def http(self, **kwargs: Any) -> httpx.AsyncClient:
         """A new plain httpx client for `url`, over the socket; the caller closes it."""
-        return httpx.AsyncClient(base_url=self.url, **kwargs)
+        return httpx.AsyncClient(base_url=self.url, **{"verify": shared_tls_context(), **kwargs})
 
 
 @contextmanager

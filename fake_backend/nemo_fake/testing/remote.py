@@ -19,6 +19,7 @@ from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.domain.ledger import Movement
 from nemo_fake.journal import JournalEntry
+from nemo_fake.testing.tls import shared_tls_context
 
 __all__ = ["ControlError", "RemoteFake"]
 
@@ -52,7 +53,9 @@ class _ControlApi:
     def __init__(self, url: str, admin_token: str | None, timeout: float) -> None:
         self.url = url.rstrip("/")
         headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self.http = httpx.Client(
+            base_url=self.url, headers=headers, timeout=timeout, verify=shared_tls_context()
+        )
 
     def call(self, call: str, method: str, path: str, **kwargs: Any) -> Any:
         # `call` and `path` name the request in errors; query parameters (a token) never do.
