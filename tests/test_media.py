@@ -101,6 +101,27 @@ def test_render_mp4_frame_count_and_duration(
     assert abs(media.probe(dest, "video").duration * 1000 - duration_ms) <= 1000 / fps
 
 
+def test_renders_of_one_picture_share_its_encoded_loop_in_any_order(
+    tmp_path: pathlib.Path,
+) -> None:
+    # The loop is encoded once per picture per process: a short render after a long one uses a
+    # prefix of it, a long one after a short one encodes it afresh. Every render decodes whole
+    # and shows the same frames as one rendered on its own would.
+    picture = {"width": 64, "height": 36, "fps": 10, "seed": 424242, "loop_seconds": 2}
+    lengths = (500, 3500, 700)  # frames: 5, then 35 (over the 20-frame loop), then 7
+    for n, duration_ms in enumerate(lengths):
+        media.render_mp4(tmp_path / f"{n}.mp4", duration_ms=duration_ms, **picture)
+    decoded = []
+    for n, duration_ms in enumerate(lengths):
+        with av.open(str(tmp_path / f"{n}.mp4")) as container:
+            frames = [b"".join(map(bytes, f.planes)) for f in container.decode(video=0)]
+        assert len(frames) == duration_ms // 100
+        decoded.append(frames)
+    short, long, medium = decoded
+    assert short == long[:5] and medium == long[:7]
+    assert long[20] == long[0] and long[1] != long[0]  # the loop repeats after two seconds
+
+
 def test_render_mp4_frames_change_over_time(tmp_path: pathlib.Path) -> None:
     dest = tmp_path / "r.mp4"
     media.render_mp4(dest, width=64, height=64, duration_ms=1000, fps=10)

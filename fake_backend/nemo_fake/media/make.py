@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import colorsys
 import contextlib
+import io
 import math
 import os
 import pathlib
 import random
 import tempfile
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 
 import av
@@ -91,6 +94,8 @@ class _ColourFields:
     """
 
     def __init__(self, width: int, height: int, fps: int, seed: int, loop_seconds: int) -> None:
+        #: What makes two pictures the same (see _LoopCache).
+        self.key = (width, height, fps, seed, loop_seconds)
         rng = random.Random(seed)
         self.width, self.height, self.fps = width, height, fps
         self.period = loop_seconds * fps
@@ -148,6 +153,9 @@ def render_mp4(
     5-minute render take most of a minute; looping makes any length take a second or two. The
     copy is valid H.264 because the loop starts with an IDR frame (nothing after it refers
     to anything before it) and there are no B-frames, so decode order is display order.
+
+    The encoded loop is kept for the life of the process (see `_LoopCache`), so only the first
+    render of a picture (size, fps, seed, loop) encodes; later ones only write packets.
     """
     _check_even("width", width)
     _check_even("height", height)
@@ -159,20 +167,18 @@ def render_mp4(
         raise ValueError(f"loop_seconds must be positive, got {loop_seconds!r}")
     frames = _frame_count(duration_ms, fps)
     fields = _ColourFields(width, height, fps, seed, loop_seconds)
-    encoded = min(frames, fields.period)
+    loop = _LOOPS.at_least(fields, min(frames, fields.period))
+    # Either the render fits in the loop's frames, or the loop is a whole period and repeats.
+    packets = loop.packets
     tick = Fraction(1, fps)
-    with _atomic_path(dest) as tmp, _open_mp4(tmp) as container:
-        stream = _add_h264(container, width, height, fps)
-        loop: list[tuple[bytes, bool]] = []
-        for index in range(encoded + 1):
-            frame = _timed(fields.frame(index), index, fps) if index < encoded else None
-            for packet in stream.encode(frame):
-                loop.append((bytes(packet), packet.is_keyframe))
-                container.mux(packet)
-        if len(loop) != encoded or not loop[0][1]:
-            raise RuntimeError("x264 did not give one packet per frame starting with a keyframe")
-        for index in range(encoded, frames):
-            data, keyframe = loop[index % encoded]
+    with (
+        _atomic_path(dest) as tmp,
+        _open_mp4(tmp) as container,
+        av.open(io.BytesIO(loop.mp4), "r") as source,
+    ):
+        stream = container.add_stream_from_template(source.streams.video[0])
+        for index in range(frames):
+            data, keyframe = packets[index % len(packets)]
             copy = av.Packet(data)
             copy.stream = stream
             copy.time_base = tick
@@ -180,6 +186,58 @@ def render_mp4(
             copy.duration = 1
             copy.is_keyframe = keyframe
             container.mux(copy)
+
+
+@dataclass(frozen=True)
+class _EncodedLoop:
+    """The first frames of a picture loop, encoded: an MP4 in memory (whose stream is the
+    template for renders) and its packets, one a frame, the first a keyframe."""
+
+    mp4: bytes
+    packets: tuple[tuple[bytes, bool], ...]
+
+
+class _LoopCache:
+    """Encoded loops by picture, for the life of the process. Thread-safe: renders run in
+    worker threads. A loop a longer render needs replaces a shorter one of the same picture
+    (any prefix of a loop is itself a valid stream), so there is one loop per picture."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loops: dict[tuple[int, int, int, int, int], _EncodedLoop] = {}
+
+    def at_least(self, fields: _ColourFields, frames: int) -> _EncodedLoop:
+        """A loop of `fields` holding at least `frames` frames (at most one period)."""
+        with self._lock:
+            loop = self._loops.get(fields.key)
+            if loop is None or len(loop.packets) < frames:
+                loop = self._loops[fields.key] = _encode(fields, frames)
+            return loop
+
+
+_LOOPS = _LoopCache()
+
+
+def _encode(fields: _ColourFields, frames: int) -> _EncodedLoop:
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = _add_h264(container, fields.width, fields.height, fields.fps)
+        for index in range(frames + 1):
+            frame = _timed(fields.frame(index), index, fields.fps) if index < frames else None
+            for packet in stream.encode(frame):
+                container.mux(packet)
+    mp4 = buffer.getvalue()
+    # Read back as the file holds them (length-prefixed NAL units, as its stream's parameters
+    # describe), not as the encoder gave them.
+    with av.open(io.BytesIO(mp4), "r") as source:
+        packets = tuple(
+            (bytes(packet), packet.is_keyframe)
+            for packet in source.demux(source.streams.video[0])
+            if packet.size
+        )
+    if len(packets) != frames or not packets[0][1]:
+        raise RuntimeError("x264 did not give one packet per frame starting with a keyframe")
+    return _EncodedLoop(mp4, packets)
 
 
 def _timed(frame: av.VideoFrame, index: int, fps: int) -> av.VideoFrame:
