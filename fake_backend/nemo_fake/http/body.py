@@ -10,6 +10,9 @@ from starlette.requests import Request
 from nemo_fake.errors import ApiError, Code
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
+# Far deeper than any documented body (a draft is about 5 levels), far shallower than the
+# interpreter's recursion limit.
+MAX_DEPTH = 64
 
 
 async def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
@@ -34,9 +37,58 @@ async def json_object(request: Request, *, required: bool = True) -> dict[str, A
         value = json.loads(text)
     except ValueError as exc:
         raise ApiError(Code.BAD_REQUEST, f"Malformed JSON: {exc}") from None
+    except RecursionError:
+        raise _too_deep("") from None
     if not isinstance(value, dict):
         raise ApiError(Code.BAD_REQUEST, "Request body must be a JSON object")
+    _check_tree(value)
     return value
+
+
+def _check_tree(body: dict[str, Any]) -> None:
+    """Refuse what JSON allows but the fake cannot keep: nesting deeper than MAX_DEPTH (later
+    copies and encodings recurse), and text that is not valid Unicode (a lone surrogate such as
+    "\\ud800" fails only when it is encoded again, in a later answer). Iterative, so the check
+    itself cannot run out of stack."""
+    pending: list[tuple[object, str, int]] = [(body, "", 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep(where)
+        if isinstance(value, str):
+            _check_text(value, where)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                path = f"{where}.{key}" if where else str(key)
+                _check_text(key, path)
+                pending.append((item, path, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
+
+
+def _check_text(text: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(
+            Code.BAD_REQUEST,
+            f"{_printable(where) or 'body'} is not valid Unicode text (a lone surrogate escape)",
+            field=_printable(where),
+        ) from None
+
+
+def _too_deep(where: str) -> ApiError:
+    return ApiError(
+        Code.BAD_REQUEST,
+        f"JSON nested deeper than {MAX_DEPTH} levels"
+        + (f" at {_printable(where)}" if where else ""),
+        **({"field": _printable(where)} if where else {}),
+    )
+
+
+def _printable(where: str) -> str:
+    # The path names keys the client sent; a key with a lone surrogate can't go back as is.
+    return where.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def string_field(
