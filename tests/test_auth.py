@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from nemo_fake import FakeConfig, NemoBackend, VirtualClock
+from nemo_fake import FakeConfig, NemoBackend, NemoFake, VirtualClock
 from nemo_fake.config import DAY
 from tests.support import ATTRIBUTION, Api, error_code
 
@@ -151,15 +151,55 @@ async def test_claim_token_needs_task_and_session_ids(api: Api) -> None:
     assert response.json()["field"] == "session_id"
 
 
-def test_same_seed_gives_same_tokens_and_ids() -> None:
-    def first_ids(seed: int) -> tuple[str, str, str]:
+def test_same_seed_gives_same_ids_but_never_the_same_tokens() -> None:
+    def first_ids(seed: int) -> tuple[str, str, str, str]:
         backend = NemoBackend(FakeConfig(seed=seed))
         try:
             issued = backend.issue_anonymous_token("client", "127.0.0.1")
             session = backend.create_session(issued.account, "project", "en")
-            return issued.token.value, issued.account.user_id, session.session_id
+            ids = issued.account.user_id, session.session_id, session.task_id
+            return (*ids, issued.token.value)
         finally:
             backend.close()
 
-    assert first_ids(7) == first_ids(7)
-    assert first_ids(7) != first_ids(8)
+    first, again, other = first_ids(7), first_ids(7), first_ids(8)
+    assert first[:3] == again[:3] and first[:3] != other[:3]
+    assert first[3] != again[3]  # a credential is never drawn from the seed
+
+
+@pytest.mark.control_api
+async def test_a_token_from_before_a_reset_is_unknown_never_somebody_elses(api: Api) -> None:
+    before = await api.new_user()
+    assert (await api.http.post("/_fake/reset")).status_code == 200
+    after = await api.new_user()  # the same seed hands out the same ids again ...
+    assert after.user_id == before.user_id and after.session_id == before.session_id
+    stale = await api.http.get(  # ... but the old token is not the new user's
+        f"/api/state/nemo_agent/me/{after.session_id}/latest", headers=before.headers
+    )
+    assert (stale.status_code, error_code(stale)) == (401, 1001)
+
+
+async def test_a_token_from_an_earlier_run_of_the_same_seed_is_unknown() -> None:
+    tokens = []
+    for _ in range(2):  # two runs of the fake, as two `nemo-fake serve --seed 3` would be
+        with NemoFake(FakeConfig(seed=3)) as fake:
+            async with fake.http() as http:
+                issued = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})
+                tokens.append(issued.json()["data"]["token"])
+                stale = await http.get(
+                    "/api/credits/balance/simple", headers={"Authorization": f"Bearer {tokens[0]}"}
+                )
+    assert tokens[0] != tokens[1]
+    assert error_code(stale) == 1001
+
+
+async def test_a_render_download_url_is_new_in_every_run_of_the_same_seed() -> None:
+    secrets = []
+    for _ in range(2):
+        with NemoFake(FakeConfig(seed=3)) as fake:
+            account = fake.backend.issue_anonymous_token("c", "127.0.0.1").account
+            session = fake.backend.create_session(account, "p", "en")
+            draft = {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}], "d": 1000}
+            job = fake.backend.submit_render(account, "r1", session.session_id, draft, None)
+            secrets.append(job.file_secret)
+    assert secrets[0] != secrets[1]

@@ -24,6 +24,7 @@ USER_PROJECT = {
         import fake_backend
         import httpx
         import pytest
+        from nemo_fake import FakeConfig
 
         pytestmark = pytest.mark.anyio
         CLIENT_ID = {"X-Client-Id": "user-project"}
@@ -42,6 +43,7 @@ USER_PROJECT = {
             assert response.json()["code"] == 0
 
 
+        @pytest.mark.parametrize("nemo_fake_config", [FakeConfig(silent_edit_ratio=0)])
         async def test_nemo_client(nemo_client):
             await nemo_client.upload(["https://media.example.com/talk.mp4"])
             assert await nemo_client.handle("extract the top 3 viral clips")

@@ -187,7 +187,7 @@ class NemoBackend:
         events, effects, outcome = schedule.finish(
             plan, self.config, rng, session.language, force_silent=force_silent
         )
-        run_id = "e-" + self.ids.secret()
+        run_id = self.ids.run_id()
         hold_ref = None
         if plan.cost:
             hold_ref = f"{plan.kind}:{run_id}"

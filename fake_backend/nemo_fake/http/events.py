@@ -9,6 +9,7 @@ mid-stream is ADK's `{"error": "..."}`.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from sse_starlette import ServerSentEvent
@@ -55,7 +56,8 @@ def _adk(event: AgentEvent, agent_run: AgentRun, index: int) -> dict[str, Any]:
         "author": AUTHOR,
         "actions": {"stateDelta": {}, "artifactDelta": {}, "requestedAuthConfigs": {}},
         "id": f"{agent_run.id[2:10]}-{index:04d}",
-        "timestamp": round(agent_run.started_at + event.at, 3),
+        # Whole milliseconds, rounded down: an event never claims a time still to come.
+        "timestamp": math.floor((agent_run.started_at + event.at) * 1000) / 1000,
     }
 
 
