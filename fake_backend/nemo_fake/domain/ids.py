@@ -1,12 +1,21 @@
-"""Identifiers that look like the vendor's and repeat exactly for a given seed."""
+"""Identifiers that look like the vendor's.
+
+The ids a user pins in a test (user, session, task and file ids, and the agent's run ids) repeat
+exactly for a given seed. Credentials and URL secrets (tokens, claim tokens, the secret in a
+render's download URL) never do: they come from the operating system, unique in every process
+and after every reset, so a token kept from an earlier run is unknown (1001), never somebody
+else's.
+"""
 
 from __future__ import annotations
 
 import random
+import secrets
 
 
 class IdFactory:
-    """One seeded stream of ids: the same seed and the same calls give the same ids."""
+    """One seeded stream of ids, plus unguessable credentials: the same seed and the same calls
+    give the same ids, and always new credentials."""
 
     def __init__(self, seed: int) -> None:
         self._rng = random.Random(f"nemo-fake:ids:{seed}")
@@ -20,7 +29,7 @@ class IdFactory:
         )
 
     def token(self) -> str:
-        return "nmv_usr_" + self._hex(32)
+        return "nmv_usr_" + secrets.token_hex(16)
 
     def user_id(self) -> str:
         return "anon_" + self._hex(16)
@@ -33,13 +42,17 @@ class IdFactory:
         return self._digits(19)
 
     def claim_token(self) -> str:
-        return "clm_" + self._hex(32)
+        return "clm_" + secrets.token_hex(16)
 
     def file_id(self) -> str:
         return "file_" + self._hex(16)
 
     def secret(self) -> str:
-        return self._hex(24)
+        """For URLs that work without a bearer: only their holder may know them."""
+        return secrets.token_hex(12)
+
+    def run_id(self) -> str:
+        return "e-" + self._hex(24)
 
 
 def chance(seed: int, *key: object) -> random.Random:
