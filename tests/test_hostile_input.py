@@ -1,13 +1,19 @@
-"""Input a client can send that once broke the fake: JSON nested ~1,000 levels deep (a 500 from
-a RecursionError) and lone surrogate escapes such as "\\ud800" (accepted, then a 500 on every
-later read of what held them). Each is a 400 envelope naming the field, and nothing is kept."""
+"""What a client can send or do that once broke the fake: JSON nested ~1,000 levels deep (a 500
+from a RecursionError), lone surrogate escapes such as "\\ud800" (accepted, then a 500 on every
+later read of what held them), a non-ASCII admin bearer, control characters in a path (forged
+log lines), render ids of dots alone, and hanging up mid-upload (logged as a bug)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import socket
+import time
 
 import pytest
 
+from nemo_fake import NemoFake
+from nemo_fake.testing import serve
 from tests.support import Api, error_code, sse_body
 
 DEEP = 1_000
@@ -103,3 +109,69 @@ async def test_a_lone_surrogate_in_a_key_is_refused_with_a_printable_field(api: 
     )
     assert (response.status_code, error_code(response)) == (400, 400)
     assert response.json()["field"] == "\\ud800"
+
+
+async def test_a_non_ascii_bearer_on_the_guarded_control_api_is_a_401() -> None:
+    with NemoFake(admin_token="s3cret") as fake:
+        async with fake.http() as http:
+            response = await http.get(
+                "/_fake/clock", headers={b"Authorization": "Bearer tökén".encode()}
+            )
+    assert (response.status_code, error_code(response)) == (401, 1001)
+
+
+async def test_a_405_says_which_methods_are_allowed(api: Api) -> None:
+    response = await api.http.get("/api/auth/anonymous-token")
+    assert (response.status_code, error_code(response)) == (405, 405)
+    assert response.headers["allow"] == "POST"
+
+
+async def test_control_characters_in_a_path_cannot_forge_log_lines(
+    api: Api, caplog: pytest.LogCaptureFixture, nemo_fake: NemoFake
+) -> None:
+    # Asks for nemo_fake: the fake's log is read here, so it runs in this process.
+    with caplog.at_level(logging.INFO, logger="nemo_fake"):
+        await api.http.get("/api/x%0aINFO forged line%00%1b[31m")
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "nemo_fake.requests"]
+    assert "\n" not in line and "\x00" not in line and "\x1b" not in line
+    assert "/api/x\\nINFO forged line\\x00\\x1b[31m -> 404" in line
+
+
+@pytest.mark.parametrize("render_id", [".", "..", "..."])
+async def test_a_render_id_of_dots_alone_is_refused(api: Api, render_id: str) -> None:
+    user = await api.new_user()
+    await api.upload_url(user, "https://media.example.com/talk.mp4")
+    draft = {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}], "d": 1000}
+    response = await api.submit_render(user, render_id, draft)
+    assert (response.status_code, error_code(response)) == (400, 400)
+    assert response.json()["field"] == "id"
+
+
+def test_a_client_hanging_up_mid_upload_is_one_log_line_and_a_499_in_the_journal(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with NemoFake() as fake, serve(fake) as server, caplog.at_level(logging.INFO, "nemo_fake"):
+        account = fake.backend.issue_anonymous_token("c", "127.0.0.1")
+        session = fake.backend.create_session(account.account, "t", "en")
+        host, port = server.url.removeprefix("http://").split(":")
+        head = (
+            f"POST /api/upload-video/nemo_agent/me/{session.session_id} HTTP/1.1\r\n"
+            f"Host: {host}\r\nAuthorization: Bearer {account.token.value}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n"
+        )
+        part = b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.mp4"\r\n\r\n'
+        with socket.create_connection((host, int(port))) as raw:
+            raw.sendall(head.encode() + part + b"x" * 10_000)
+            time.sleep(0.1)  # the fake is reading the file part now
+        deadline = time.monotonic() + 5
+        while not fake.journal.find(operation="upload") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (entry,) = fake.journal.find(operation="upload")
+        leftovers = list(fake.backend.upload_dir.iterdir())
+    assert entry.status == 499
+    assert leftovers == []
+    logged = [r for r in caplog.records if r.name.startswith("nemo_fake")]
+    assert not any(r.exc_info or r.levelno >= logging.ERROR for r in logged)
+    assert [r.getMessage() for r in logged if "went away" in r.getMessage()] == [
+        f"POST /api/upload-video/nemo_agent/me/{session.session_id}: the client went away"
+    ]

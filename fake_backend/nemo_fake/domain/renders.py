@@ -101,10 +101,11 @@ class RenderJob:
 
 
 def check_render_id(render_id: str) -> None:
-    if not RENDER_ID.match(render_id):
+    # An id of dots alone ("." or "..") is a path segment no HTTP client can poll.
+    if not RENDER_ID.match(render_id) or not render_id.strip("."):
         raise ApiError(
             Code.BAD_REQUEST,
-            "id must be 1-128 characters of letters, digits, '_', '-' or '.'",
+            "id must be 1-128 characters of letters, digits, '_', '-' or '.', not dots alone",
             field="id",
         )
 

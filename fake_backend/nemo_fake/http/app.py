@@ -7,7 +7,7 @@ import logging
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from nemo_fake.clock import Clock
@@ -15,7 +15,7 @@ from nemo_fake.config import FakeConfig
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.envelope import error_response
-from nemo_fake.http.recorder import RequestRecorder
+from nemo_fake.http.recorder import CLIENT_GONE, RequestRecorder, printable
 from nemo_fake.http.routes import accounts, agent, control, files, renders, sessions, uploads
 
 logger = logging.getLogger("nemo_fake")
@@ -50,6 +50,7 @@ def create_app(
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
             Exception: _unexpected_error,
         },
     )
@@ -66,11 +67,22 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, Code.BAD_REQUEST)
-    return error_response(ApiError(code), request.app.state.backend.config)
+    response = error_response(ApiError(code), request.app.state.backend.config)
+    # Starlette's own headers for the error, such as Allow on a 405.
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # An ordinary end, not a bug: the client hung up before its request was read (mid-upload,
+    # say). Nobody is there to read an answer; the journal keeps it as a 499 (nginx's "client
+    # closed request") and the log says so in one line.
+    logger.info("%s %s: the client went away", request.method, printable(request.url.path))
+    return Response(status_code=CLIENT_GONE)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # A bug in the fake, not a behaviour of the API: say so plainly, never a traceback.
-    logger.exception("internal error in the fake on %s %s", request.method, request.url.path)
+    logger.exception("internal error in the fake on %s %s", request.method, printable(request.url.path))
     body = {"code": 500, "message": "Internal error in nemo-fake (a bug: please report it)"}
     return JSONResponse(body, status_code=500)

@@ -17,6 +17,8 @@ from nemo_fake.journal import JournalEntry
 
 logger = logging.getLogger("nemo_fake.requests")
 CONTROL_PREFIX = "/_fake/"
+# The status a request gets in the journal when its client hung up before it was answered.
+CLIENT_GONE = 499
 MAX_CODE_PROBE = 64 * 1024
 
 
@@ -46,7 +48,8 @@ class RequestRecorder:
             if recorded:
                 return
             recorded = True
-            logger.info("%s %s -> %s (%.1f ms)", scope["method"], scope["path"], status, elapsed_ms)
+            path = printable(scope["path"])
+            logger.info("%s %s -> %s (%.1f ms)", scope["method"], path, status, elapsed_ms)
             if not scope["path"].startswith(CONTROL_PREFIX):
                 backend.journal.record(
                     JournalEntry(
@@ -80,6 +83,12 @@ class RequestRecorder:
             await self.app(scope, receive, send_and_note)
         finally:
             record()  # a response that never finished (a client gone, a cut stream) too
+
+
+def printable(text: str) -> str:
+    """`text` for a log line: control characters escaped, so a decoded `%0a` in a path cannot
+    start a forged line, nor `%00` write a NUL byte."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _code(body: bytes) -> int | None:

@@ -40,7 +40,9 @@ SEED_NOTE = (
 def _admit(request: Request) -> None:
     admin_token: str | None = request.app.state.admin_token
     if admin_token is not None:
-        if not hmac.compare_digest(bearer_token(request) or "", admin_token):
+        # Bytes, not str: compare_digest refuses non-ASCII text, and a bearer may be anything.
+        given = (bearer_token(request) or "").encode("utf-8")
+        if not hmac.compare_digest(given, admin_token.encode("utf-8")):
             raise ApiError(Code.BAD_TOKEN, "The control API needs the admin token")
         return
     host = request.client.host if request.client else ""
