@@ -7,12 +7,14 @@ them (sessions, credits, the agent's runs) and the lifecycle (reset, snapshots, 
 from __future__ import annotations
 
 import copy
+import functools
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from nemo_fake.clock import Clock, VirtualClock
 from nemo_fake.config import FakeConfig, update_in_place
@@ -36,6 +38,25 @@ class Balance:
     total: int
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_at_a_time(
+    method: Callable[Concatenate[NemoBackend, P], R],
+) -> Callable[Concatenate[NemoBackend, P], R]:
+    """Runs the method under the backend's one lock. State changes come from the event loop
+    and from worker threads (uploads are probed off the loop; tests read state from their own
+    thread); two threads settling the same due work once applied its effects twice."""
+
+    @functools.wraps(method)
+    def locked(backend: NemoBackend, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with backend._lock:
+            return method(backend, *args, **kwargs)
+
+    return locked
+
+
 class NemoBackend:
     """The fake's whole world (moto's "backend"): every operation the API offers, over the
     stores for accounts, uploads and renders. Knows nothing of HTTP.
@@ -49,6 +70,7 @@ class NemoBackend:
     ) -> None:
         self.config = config or FakeConfig()
         self.clock: Clock = clock or VirtualClock()
+        self._lock = threading.RLock()
         self._owns_storage = storage is None
         self.storage = storage or Path(tempfile.mkdtemp(prefix="nemo-fake-"))
         self.upload_dir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +78,7 @@ class NemoBackend:
         self._snapshots: dict[str, dict[str, Any]] = {}
         self.reset()
 
+    @_one_at_a_time
     def reset(self) -> None:
         """Forget everything: a fresh world for the same seed."""
         self.ids = IdFactory(self.config.seed)
@@ -72,6 +95,7 @@ class NemoBackend:
         for child in self.upload_dir.iterdir():
             child.unlink()
 
+    @_one_at_a_time
     def configure(self, overrides: Mapping[str, object]) -> list[str]:
         """Change settings of the running fake, by the names and with the checks of
         `serve --set` (`{"seed": 3, "stream_faults.drop_after_events": 2}`, or the nested
@@ -87,6 +111,7 @@ class NemoBackend:
     # Everything a snapshot holds; files on disk are kept as they are.
     _SNAPSHOT_FIELDS = ("ids", "accounts", "sessions", "uploads", "renders", "agent_runs", "faults")
 
+    @_one_at_a_time
     def snapshot(self) -> str:
         """Remember the whole world now; `restore` goes back to it."""
         snapshot_id = f"snap_{len(self._snapshots) + 1}"
@@ -95,6 +120,7 @@ class NemoBackend:
         )
         return snapshot_id
 
+    @_one_at_a_time
     def restore(self, snapshot_id: str) -> None:
         saved = self._snapshots.get(snapshot_id)
         if saved is None:
@@ -119,12 +145,15 @@ class NemoBackend:
 
     # -- auth -------------------------------------------------------------------------------
 
+    @_one_at_a_time
     def issue_anonymous_token(self, client_id: str, address: str) -> Issue:
         return self.accounts.issue_anonymous(client_id, address, self.now())
 
+    @_one_at_a_time
     def authenticate(self, bearer: str | None) -> Account:
         return self.accounts.authenticate(bearer, self.now())
 
+    @_one_at_a_time
     def claim_token(self, account: Account, task_id: str, session_id: str) -> ClaimToken:
         session = self.session(account, session_id)
         if session.task_id != task_id:
@@ -133,6 +162,7 @@ class NemoBackend:
 
     # -- sessions, credits, state -----------------------------------------------------------
 
+    @_one_at_a_time
     def create_session(self, account: Account, task_name: str, language: str) -> Session:
         session = Session.new(
             self.ids.session_id(),
@@ -145,6 +175,7 @@ class NemoBackend:
         self.sessions[session.session_id] = session
         return session
 
+    @_one_at_a_time
     def session(self, account: Account, session_id: str) -> Session:
         self.settle()
         session = self.sessions.get(session_id)
@@ -153,6 +184,7 @@ class NemoBackend:
             raise ApiError(Code.SESSION_NOT_FOUND)
         return session
 
+    @_one_at_a_time
     def balance(self, account: Account) -> Balance:
         self.settle()
         ledger = account.ledger
@@ -160,6 +192,7 @@ class NemoBackend:
 
     # -- the agent (/run_sse) ---------------------------------------------------------------
 
+    @_one_at_a_time
     def run_message(
         self,
         account: Account,
@@ -208,6 +241,7 @@ class NemoBackend:
         self.agent_runs.append(agent_run)
         return agent_run
 
+    @_one_at_a_time
     def settle(self) -> None:
         """Let every agent run catch up with the clock: apply due effects, charge finished ones."""
         now = self.now()
@@ -221,6 +255,7 @@ class NemoBackend:
 
     # -- uploads ----------------------------------------------------------------------------
 
+    @_one_at_a_time
     def add_files(
         self, account: Account, session_id: str, received: Sequence[ReceivedFile], base_url: str
     ) -> list[StoredFile]:
@@ -229,6 +264,7 @@ class NemoBackend:
             session = self.session(account, session_id)
         return self.uploads.add_files(session, received, base_url)
 
+    @_one_at_a_time
     def add_urls(
         self, account: Account, session_id: str, urls: list[str], base_url: str
     ) -> list[StoredFile]:
@@ -241,6 +277,7 @@ class NemoBackend:
 
     # -- renders ----------------------------------------------------------------------------
 
+    @_one_at_a_time
     def submit_render(
         self,
         account: Account,
@@ -258,12 +295,15 @@ class NemoBackend:
             account.user_id, render_id, session_id, draft, output, self.now(), fails=fails
         )
 
+    @_one_at_a_time
     def find_render(self, account: Account, render_id: str) -> RenderJob:
         return self.renders.find(account.user_id, render_id)
 
+    @_one_at_a_time
     def cancel_render(self, account: Account, render_id: str) -> RenderJob:
         return self.renders.cancel(account.user_id, render_id, self.now())
 
+    @_one_at_a_time
     def fail_render(
         self, account: Account, render_id: str, reason: str = "Render node failed"
     ) -> RenderJob:
@@ -274,5 +314,6 @@ class NemoBackend:
         """The finished MP4, rendered on first request. Blocking: call it off the event loop."""
         return self.renders.output_file(job, self.now())
 
+    @_one_at_a_time
     def render_by_secret(self, secret: str) -> RenderJob:
         return self.renders.by_secret(secret)

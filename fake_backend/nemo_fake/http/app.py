@@ -83,6 +83,8 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # A bug in the fake, not a behaviour of the API: say so plainly, never a traceback.
-    logger.exception("internal error in the fake on %s %s", request.method, printable(request.url.path))
+    logger.exception(
+        "internal error in the fake on %s %s", request.method, printable(request.url.path)
+    )
     body = {"code": 500, "message": "Internal error in nemo-fake (a bug: please report it)"}
     return JSONResponse(body, status_code=500)
