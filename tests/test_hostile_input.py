@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from nemo_fake import NemoFake
+from nemo_fake import NemoFake, ScaledClock
 from nemo_fake.testing import serve
 from tests.support import Api, error_code, sse_body
 
@@ -175,3 +175,40 @@ def test_a_client_hanging_up_mid_upload_is_one_log_line_and_a_499_in_the_journal
     assert [r.getMessage() for r in logged if "went away" in r.getMessage()] == [
         f"POST /api/upload-video/nemo_agent/me/{session.session_id}: the client went away"
     ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "problem"),
+    [
+        ("POST", "/_fake/clock/advance", '{"seconds": 1e308}', "year 9000"),
+        ("POST", "/_fake/clock/advance", '{"seconds": 1e999}', "out of range"),
+        ("PATCH", "/_fake/config", '{"token_ttl": 1e308}', "a century"),
+        ("PATCH", "/_fake/config", '{"render_seconds": [1, 1e300]}', "a century"),
+        ("PATCH", "/_fake/config", '{"heartbeat_seconds": 1e-300}', "from 1 to 3600"),
+        ("PATCH", "/_fake/config", '{"stream_faults.stall_seconds": 1e9}', "from 0 to 86400"),
+        ("PATCH", "/_fake/config", '{"seed": NaN}', "NaN is not JSON"),
+        ("POST", "/_fake/faults", '{"operation": "balance", "latency": 1e308}', "600 seconds"),
+        ("POST", "/_fake/faults", '{"operation": "balance", "probability": Infinity}', "not JSON"),
+    ],
+)
+async def test_numbers_that_would_break_the_clock_or_the_planner_are_refused(
+    api: Api, method: str, path: str, body: str, problem: str
+) -> None:
+    # Each once gave a 500 later (a date past 9999 in every answer), or hung the fake (a
+    # heartbeat every 1e-300 s), or a clock speed no scaled clock could keep.
+    response = await api.http.request(
+        method, path, content=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    assert (response.status_code, error_code(response)) == (400, 400), response.text
+    assert problem in response.json()["message"]
+    clock = await api.http.get("/_fake/clock")
+    assert clock.status_code == 200 and clock.json()["data"]["iso"].startswith("2026-")
+
+
+async def test_a_served_fake_refuses_a_speed_its_clock_cannot_keep() -> None:
+    with NemoFake(clock=ScaledClock(speed=60)) as fake:
+        async with fake.http() as http:
+            response = await http.post("/_fake/clock/speed", json={"speed": 1e300})
+            assert (response.status_code, error_code(response)) == (400, 400)
+            assert "at most 1e+06" in response.json()["message"]
+            assert (await http.get("/_fake/clock")).json()["data"]["speed"] == 60

@@ -32,6 +32,28 @@ class AdvancingClock(Protocol):
         ...
 
 
+# API time stops short of what datetime can show (year 9999), with room for the longest
+# duration a setting may add on top (a century; see FakeConfig.check).
+LATEST_API_TIME = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
+# Faster than this, a second of wall time is over a week and a half of API time.
+MAX_SPEED = 1_000_000.0
+
+
+def _checked_step(now: float, seconds: float) -> float:
+    """Where API time lands after `seconds` more, or ValueError naming the rule broken."""
+    if not seconds >= 0:  # also refuses NaN
+        raise ValueError("a clock cannot go backwards")
+    if now + seconds > LATEST_API_TIME:
+        raise ValueError("API time cannot go past the year 9000")
+    return now + seconds
+
+
+def _checked_speed(speed: float) -> float:
+    if not 0 < speed <= MAX_SPEED:
+        raise ValueError(f"speed must be positive and at most {MAX_SPEED:g}")
+    return speed
+
+
 class Clock(AdvancingClock, Protocol):
     """The fake's own clock: it can also be slept on, by streams waiting for their next event."""
 
@@ -69,14 +91,11 @@ class VirtualClock:
             await asyncio.sleep(_POLL_SECONDS)
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("a clock cannot go backwards")
-        self._now += seconds
+        self._now = _checked_step(self._now, seconds)
         return self._now
 
     def set(self, when: float) -> None:
-        if when < self._now:
-            raise ValueError("a clock cannot go backwards")
+        _checked_step(self._now, when - self._now)
         self._now = when
 
 
@@ -84,9 +103,7 @@ class ScaledClock:
     """Real time, scaled: `speed` API seconds pass per wall-clock second."""
 
     def __init__(self, speed: float = 60.0, start: float | None = None) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self.speed = speed
+        self.speed = _checked_speed(speed)
         self._start_api = time.time() if start is None else start
         self._start_wall = time.monotonic()
         self._offset = 0.0
@@ -97,8 +114,7 @@ class ScaledClock:
 
     def set_speed(self, speed: float) -> None:
         """Change the speed from now on, without a jump in API time."""
-        if speed <= 0:
-            raise ValueError("speed must be positive")
+        _checked_speed(speed)
         self._start_api, self._start_wall, self._offset = self.now(), time.monotonic(), 0.0
         self.speed = speed
 
@@ -108,8 +124,7 @@ class ScaledClock:
             await asyncio.sleep(min(remaining / self.speed, 1.0))
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("a clock cannot go backwards")
+        _checked_step(self.now(), seconds)
         self._offset += seconds
         return self.now()
 

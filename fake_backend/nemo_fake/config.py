@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 DAY = 86_400.0
 MB = 1024 * 1024
+# The longest a time setting may be: far past any test, and short enough that API time plus it
+# stays a date (the clock stops at the year 9000).
+MAX_DURATION = 100 * 365 * DAY
+# The settings that are durations in seconds.
+DURATIONS = (
+    "token_ttl", "rate_window", "claim_ttl", "render_seconds", "render_pending_seconds",
+    "heartbeat_seconds", "stream_faults.stall_seconds", "stream_faults.event_latency",
+)  # fmt: skip
 
 PollShape = Literal["current", "reference", "early"]
 AttributionRule = Literal["export", "all", "none"]
@@ -90,6 +99,24 @@ class FakeConfig:
 
     def check(self) -> None:
         """Refuse settings no API could have, naming the field (`SettingError`)."""
+        for name, value in _numbers(self):
+            if not math.isfinite(value):
+                raise SettingError(name, f"{name} must be a finite number")
+        for name in DURATIONS:
+            setting = _setting(self, name)
+            longest = max(setting) if isinstance(setting, tuple) else setting
+            if isinstance(longest, int | float) and longest > MAX_DURATION:
+                raise SettingError(name, f"{name} must be at most {MAX_DURATION:g} s (a century)")
+        # Heartbeats and stalls are planned as events up front: bound how many there can be.
+        if self.heartbeat_seconds and not 1 <= self.heartbeat_seconds <= 3600:
+            raise SettingError(
+                "heartbeat_seconds", "heartbeat_seconds must be 0 (none) or from 1 to 3600"
+            )
+        for name, most in (("stall_seconds", DAY), ("event_latency", 3600.0)):
+            if not 0 <= getattr(self.stream_faults, name) <= most:
+                raise SettingError(
+                    f"stream_faults.{name}", f"stream_faults.{name} must be from 0 to {most:g}"
+                )
         for name in ("silent_edit_ratio", "temporary_issue_rate", "render_failure_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise SettingError(name, f"{name} must be between 0 and 1")
@@ -115,6 +142,25 @@ class FakeConfig:
             name: list(value) if isinstance(value, tuple) else value
             for name, value in asdict(self).items()
         }
+
+
+def _setting(config: FakeConfig, name: str) -> object:
+    target: object = config
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _numbers(config: FakeConfig) -> Iterator[tuple[str, float]]:
+    """Every number in the settings, by its dotted name (a tuple's items by the tuple's)."""
+    for key, value in config.to_dict().items():
+        values = value.items() if isinstance(value, dict) else [(None, value)]
+        for inner, item in values:
+            name = f"{key}.{inner}" if inner else key
+            items = item if isinstance(item, list) else [item]
+            for number in items:
+                if isinstance(number, float):
+                    yield name, number
 
 
 def with_overrides(config: FakeConfig, overrides: Mapping[str, Any]) -> FakeConfig:

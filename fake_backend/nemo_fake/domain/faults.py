@@ -14,6 +14,9 @@ from typing import Any
 
 from nemo_fake.errors import ERROR_TABLE, Code
 
+# Wall seconds: longer than any client waits, short enough that a typo does not hang a server.
+MAX_LATENCY = 600.0
+
 OPERATIONS = (
     "anonymous_token",
     "claim_token",
@@ -68,8 +71,8 @@ class FaultRule:
             raise ValueError("on_call counts from 1")
         if self.probability is not None and not 0 <= self.probability <= 1:
             raise ValueError("probability must be between 0 and 1")
-        if self.latency < 0:
-            raise ValueError("latency must not be negative")
+        if not 0 <= self.latency <= MAX_LATENCY:  # also refuses NaN
+            raise ValueError(f"latency must be from 0 to {MAX_LATENCY:g} seconds")
         if self.drop_after_events is not None and self.operation not in ("run_sse", "*"):
             raise ValueError("drop_after_events applies to run_sse")
         if self.fail_render and self.operation not in ("render_submit", "*"):

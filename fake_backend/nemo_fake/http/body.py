@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -34,7 +35,7 @@ async def json_object(request: Request, *, required: bool = True) -> dict[str, A
     except UnicodeDecodeError:
         raise ApiError(Code.BAD_REQUEST, "Request body is not valid UTF-8") from None
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except ValueError as exc:
         raise ApiError(Code.BAD_REQUEST, f"Malformed JSON: {exc}") from None
     except RecursionError:
@@ -43,6 +44,18 @@ async def json_object(request: Request, *, required: bool = True) -> dict[str, A
         raise ApiError(Code.BAD_REQUEST, "Request body must be a JSON object")
     _check_tree(value)
     return value
+
+
+def _finite(text: str) -> float:
+    # JSON has no infinity, but 1e999 parses as one; the fake would carry it into times.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _check_tree(body: dict[str, Any]) -> None:

@@ -75,7 +75,10 @@ async def advance(request: Request) -> Response:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise ApiError(Code.BAD_REQUEST, "seconds must be a number >= 0", field="seconds")
     backend = backend_of(request)
-    backend.clock.advance(float(seconds))
+    try:
+        backend.clock.advance(float(seconds))
+    except ValueError as error:
+        raise ApiError(Code.BAD_REQUEST, f"seconds: {error}", field="seconds") from None
     backend.settle()
     return ok(_clock_info(request))
 
@@ -85,7 +88,10 @@ async def speed(request: Request) -> Response:
     value = (await json_object(request)).get("speed")
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ApiError(Code.BAD_REQUEST, "speed must be a number > 0", field="speed")
-    set_speed(backend_of(request).clock, float(value))
+    try:
+        set_speed(backend_of(request).clock, float(value))
+    except ValueError as error:
+        raise ApiError(Code.BAD_REQUEST, str(error), field="speed") from None
     return ok(_clock_info(request))
 
 
