@@ -384,3 +384,11 @@ def test_ctrl_c_during_export_leaves_no_part_file(
     assert "Traceback" not in output
     assert output.strip().splitlines()[-1] == "❌ interrupted", output
     assert not (tmp_path / "clip.mp4.part").exists() and not (tmp_path / "clip.mp4").exists()
+
+
+def test_a_refused_token_request_keeps_no_project(tmp_path: Path) -> None:
+    config = tmp_path / "c"
+    with served_fake(FakeConfig(tokens_per_address=0), speed=600, storage=tmp_path / "s") as fake:
+        result = _cli(fake.url, config, "credits")
+    _failed_with(result, "The service is rate-limiting new connections.")
+    assert not (config / "project.json").exists()
