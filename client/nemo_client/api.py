@@ -140,12 +140,17 @@ class NemoApi:
                 await response.aread()
                 raise _error(response)
             part = dest.with_name(dest.name + ".part")
-            with part.open("wb") as out:
-                async for chunk in response.aiter_bytes():
-                    out.write(chunk)
-                    if progress:
-                        progress(len(chunk))
-            part.replace(dest)
+            try:
+                with part.open("wb") as out:
+                    async for chunk in response.aiter_bytes():
+                        out.write(chunk)
+                        if progress:
+                            progress(len(chunk))
+                part.replace(dest)
+            except BaseException:
+                # A broken connection, Ctrl-C or a cancelled task leaves no half file behind.
+                part.unlink(missing_ok=True)
+                raise
         return dest
 
     def fallback_download_url(self, render_id: str) -> str:

@@ -213,6 +213,9 @@ class Assistant:
             if item in urls:
                 continue
             path = Path(item).expanduser()
+            if path.is_dir():
+                self.say(f"❌ {item} is a directory, not a file")
+                continue
             if not path.is_file():
                 self.say(f"❌ No such file: {item}")
                 continue
@@ -224,12 +227,16 @@ class Assistant:
     async def _upload_path(self, path: Path) -> list[UploadedFile]:
         size = path.stat().st_size
         sent = 0
+        shown = -1
 
         def progress(n: int) -> None:
-            nonlocal sent
+            # Each percent once: the read that finds the end of the file re-reports 100%.
+            nonlocal sent, shown
             sent += n
-            if self.on_progress and size:
-                self.on_progress("upload", min(100, sent * 100 // size))
+            percent = min(100, sent * 100 // size) if size else 100
+            if self.on_progress and percent != shown:
+                shown = percent
+                self.on_progress("upload", percent)
 
         return await self._with_policy(lambda: self.api.upload_file(self._sid, path, progress))
 
