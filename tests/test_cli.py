@@ -2,17 +2,117 @@
 
 from __future__ import annotations
 
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import pytest
 from click.testing import CliRunner
 
 from nemo_fake import media
 from nemo_fake.cli import main
 
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
+ATTRIBUTION = {"X-Skill-Source": "opusclip", "X-Skill-Version": "1.0.0", "X-Skill-Platform": "x"}
+
+
+@dataclass
+class Served:
+    """A `nemo-fake serve` process, once its banner is out."""
+
+    process: subprocess.Popen[str]
+    banner: str
+    url: str
+    storage: Path
+
+    def stop(self, sig: signal.Signals) -> tuple[int, str]:
+        """Send `sig`; the exit status and everything printed after the banner."""
+        self.process.send_signal(sig)
+        rest, _ = self.process.communicate(timeout=15)
+        return self.process.returncode, rest
+
+
+@contextmanager
+def served(*args: str) -> Iterator[Served]:
+    process = subprocess.Popen(
+        [str(NEMO_FAKE), "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = _read_until(process, "Press Ctrl+C to stop.", timeout=15)
+        url = re.search(r"serving the NemoVideo API at (http://\S+) ", banner)
+        storage = re.search(r"Uploads and renders go to (.+) \(deleted on exit\)", banner)
+        assert url and storage, banner
+        yield Served(process, banner, url.group(1), Path(storage.group(1)))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+
+
+def _read_until(process: subprocess.Popen[str], last: str, *, timeout: float) -> str:
+    """The process's output up to the line starting with `last`; fails (not hangs) when that
+    line does not come within `timeout` seconds."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in iter(process.stdout.readline, ""):
+            lines.put(line)
+            if line.startswith(last):
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    seen: list[str] = []
+    while not seen or not seen[-1].startswith(last):
+        try:
+            seen.append(lines.get(timeout=timeout))
+        except queue.Empty:
+            pytest.fail(f"no line starting {last!r} within {timeout} s:\n{''.join(seen)}")
+    return "".join(seen)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stopped_by_a_signal_says_so_exits_0_and_deletes_its_uploads_and_renders(
+    sig: signal.Signals, tmp_path: Path
+) -> None:
+    video = tmp_path / "talk.mp4"
+    media.make_sample_video(video, duration_s=0.5, width=64, height=64)
+    with served() as server:
+        assert "Press Ctrl+C to stop." in server.banner
+        with httpx.Client(base_url=server.url) as http:
+            token = http.post(
+                "/api/auth/anonymous-token", headers={"X-Client-Id": str(uuid.uuid4())}
+            ).json()["data"]["token"]
+            headers = {"Authorization": f"Bearer {token}", **ATTRIBUTION}
+            session = http.post(
+                "/api/tasks/me/with-session/nemo_agent",
+                headers=headers,
+                json={"task_name": "project", "language": "en"},
+            ).json()["data"]["session_id"]
+            uploaded = http.post(
+                f"/api/upload-video/nemo_agent/me/{session}",
+                headers=headers,
+                files=[("files", ("talk.mp4", video.read_bytes()))],
+            )
+            assert uploaded.status_code == 200, uploaded.text
+        assert any(path.is_file() for path in server.storage.rglob("*"))
+        status, rest = server.stop(sig)
+    assert status == 0, rest
+    assert f"nemo-fake shutting down ({sig.name})" in rest.splitlines()
+    assert "Traceback" not in rest and "Aborted" not in rest
+    assert not server.storage.exists()
 
 
 def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -16,7 +19,9 @@ from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.domain.faults import FaultRule
 
 if TYPE_CHECKING:
+    from nemo_fake.clock import ScaledClock
     from nemo_fake.scenarios import Scenario
+    from nemo_fake.testing.fake import NemoFake
 
 # Each command imports what it uses when it runs: `sample-video` needs PyAV, not the web stack.
 
@@ -95,11 +100,8 @@ def serve(
     admin_token: str | None,
     demo: bool,
 ) -> None:
-    """Serve the fake API until interrupted."""
-    import uvicorn
-
+    """Serve the fake API until interrupted (Ctrl+C or SIGTERM)."""
     from nemo_fake.clock import ScaledClock
-    from nemo_fake.demo import run_demo
     from nemo_fake.scenarios import apply
     from nemo_fake.testing.fake import NemoFake
 
@@ -122,7 +124,31 @@ def serve(
     else:
         _configure(planned.config(), overrides)  # refused here, naming the flag
         fake = NemoFake(clock=ScaledClock(speed), admin_token=admin_token)
-        apply(planned, fake, overrides)
+    try:
+        if planned is not None:
+            apply(planned, fake, overrides)
+        banner = _scenario_banner(planned, overrides) if planned is not None else None
+        with _stopped_by_signals():
+            _serve(fake, host=host, port=port, speed=speed, demo=demo, banner=banner)
+    finally:
+        # Every way out passes here (Ctrl-C, SIGTERM, a port in use): no uploads or renders
+        # are left behind in the temporary folder.
+        fake.close()
+
+
+def _serve(
+    fake: NemoFake[ScaledClock],
+    *,
+    host: str,
+    port: int,
+    speed: float,
+    demo: bool,
+    banner: str | None,
+) -> None:
+    import uvicorn
+
+    from nemo_fake.demo import run_demo
+
     config = fake.config
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     # httpx logs every demo request again, with its full URL; one line per request is enough.
@@ -130,6 +156,7 @@ def serve(
 
     class Announce(uvicorn.Server):
         demo_task: asyncio.Task[None] | None = None
+        stop_signal: int | None = None
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
@@ -138,18 +165,54 @@ def serve(
             click.echo(
                 f"nemo-fake serving the NemoVideo API at {url} (seed {config.seed}, speed {speed}x)"
             )
-            if planned is not None:
-                click.echo(_scenario_banner(planned, overrides))
+            if banner is not None:
+                click.echo(banner)
+            click.echo(f"Uploads and renders go to {fake.backend.storage} (deleted on exit).")
             click.echo("Point a client at it with:")
             click.echo(f"  export NEMO_API_URL={url}")
+            click.echo("Press Ctrl+C to stop.")
             if demo:
                 self.demo_task = asyncio.create_task(run_demo(url, click.echo, speed=speed))
 
-    server = Announce(uvicorn.Config(fake.app, host=host, port=port, log_level="warning"))
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.stop_signal is None:
+                self.stop_signal = sig
+            super().handle_exit(sig, frame)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            how = f" ({signal.Signals(self.stop_signal).name})" if self.stop_signal else ""
+            click.echo(f"nemo-fake shutting down{how}")
+            await super().shutdown(sockets=sockets)
+
+    Announce(uvicorn.Config(fake.app, host=host, port=port, log_level="warning")).run()
+
+
+class _Stopped(Exception):
+    """SIGINT or SIGTERM, after uvicorn shut down gracefully: a normal end of `serve`."""
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Make SIGINT and SIGTERM a clean exit (status 0), as uvicorn's own command does.
+
+    uvicorn (>= 0.29) handles both by shutting down gracefully, then restores the handlers it
+    found and raises the signal again. Left at Python's defaults, SIGINT would then be a
+    KeyboardInterrupt (click: "Aborted!", status 1) and SIGTERM would kill the process before
+    any cleanup; with this handler in place instead, both end here, after the shutdown. A
+    signal before uvicorn starts, or after it stops, ends here too."""
+
+    def stop(sig: int, frame: FrameType | None) -> None:
+        raise _Stopped(sig)
+
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, stop) for sig in handled}
     try:
-        server.run()
+        yield
+    except _Stopped:
+        pass
     finally:
-        fake.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _scenario(path: Path) -> Scenario:
