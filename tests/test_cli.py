@@ -152,6 +152,41 @@ def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() 
     assert "nmv_usr_" not in output
 
 
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["serve", "--port", "70000"], "Invalid value for '--port': 70000 is not in the range"),
+        (["serve", "--port", "-1"], "Invalid value for '--port': -1 is not in the range"),
+        (["serve", "--log-level", "loud"], "Invalid value for '--log-level': 'loud' is not one"),
+        (["sample-video", "{tmp}/a.mp4", "--width", "641"], "'--width': 641 is not an even"),
+        (["sample-video", "{tmp}/a.mp4", "--height", "0"], "'--height': 0 is not an even"),
+        (["sample-video", "{tmp}/none/a.mp4"], "Invalid value for DEST: no folder {tmp}/none"),
+        (["sample-video", "{tmp}/a.mp4", "--duration", "-1"], "'--duration': -1.0 is not in"),
+        (["sample-video", "{tmp}/a.mp4", "--duration", "0"], "'--duration': 0.0 is not in"),
+    ],
+)
+def test_a_bad_value_is_one_line_of_error_not_a_traceback(
+    args: list[str], error: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(main, [arg.format(tmp=tmp_path) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    last = result.output.splitlines()[-1]
+    assert last.startswith("Error: ") and error.format(tmp=tmp_path) in last, result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["--quiet"], ["--log-level", "WARNING"]])
+def test_serve_quiet_or_above_info_logs_no_requests(args: list[str]) -> None:
+    with served(*args) as server:
+        token = httpx.post(f"{server.url}/api/auth/anonymous-token", headers={"X-Client-Id": "q"})
+        assert token.status_code == 200
+        status, rest = server.stop(signal.SIGTERM)
+    assert status == 0, rest
+    assert rest.splitlines() == ["nemo-fake shutting down (SIGTERM)"]
+
+
 def test_sample_video_writes_a_real_mp4(tmp_path: Path) -> None:
     dest = tmp_path / "talk.mp4"
     result = CliRunner().invoke(main, ["sample-video", str(dest), "--duration", "1.5"])

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 # Each command imports what it uses when it runs: `sample-video` needs PyAV, not the web stack.
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
 # serve's flags that set a FakeConfig field: option name -> field.
 SETTING_FLAGS = {"seed": "seed", "poll_shape": "poll_shape", "event_shape": "event_shape",
                  "silent_ratio": "silent_edit_ratio"}  # fmt: skip
@@ -38,7 +39,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8787, show_default=True, type=int, help="Port (0: any free).")
+@click.option(
+    "--port",
+    default=8787,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids and chance.")
 @click.option(
     "--speed",
@@ -87,6 +94,14 @@ def main() -> None:
     help="Require this bearer on /_fake/ (which otherwise answers loopback clients only).",
 )
 @click.option("--demo", is_flag=True, help="Walk the quick-edit flow against itself on start.")
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="Least severe log lines shown: requests are info, the fake's own errors error.",
+)
+@click.option("--quiet", is_flag=True, help="No line per request.")
 def serve(
     host: str,
     port: int,
@@ -99,6 +114,8 @@ def serve(
     scenario_file: Path | None,
     admin_token: str | None,
     demo: bool,
+    log_level: str,
+    quiet: bool,
 ) -> None:
     """Serve the fake API until interrupted (Ctrl+C or SIGTERM)."""
     from nemo_fake.clock import ScaledClock
@@ -129,6 +146,7 @@ def serve(
             apply(planned, fake, overrides)
         banner = _scenario_banner(planned, overrides) if planned is not None else None
         with _stopped_by_signals():
+            _log(log_level.lower(), quiet=quiet)
             _serve(fake, host=host, port=port, speed=speed, demo=demo, banner=banner)
     finally:
         # Every way out passes here (Ctrl-C, SIGTERM, a port in use): no uploads or renders
@@ -150,9 +168,6 @@ def _serve(
     from nemo_fake.demo import run_demo
 
     config = fake.config
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    # httpx logs every demo request again, with its full URL; one line per request is enough.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     class Announce(uvicorn.Server):
         demo_task: asyncio.Task[None] | None = None
@@ -184,7 +199,21 @@ def _serve(
             click.echo(f"nemo-fake shutting down{how}")
             await super().shutdown(sockets=sockets)
 
-    Announce(uvicorn.Config(fake.app, host=host, port=port, log_level="warning")).run()
+    # uvicorn logs at the chosen level, except info: its info lines repeat the banner. Its
+    # access log would repeat the request lines.
+    level = logging.getLogger().level
+    level = logging.WARNING if level == logging.INFO else level
+    Announce(
+        uvicorn.Config(fake.app, host=host, port=port, log_level=level, access_log=False)
+    ).run()
+
+
+def _log(level: str, *, quiet: bool) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    # httpx logs every demo request again, with its full URL; one line per request is enough.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if quiet:
+        logging.getLogger("nemo_fake.requests").setLevel(logging.WARNING)
 
 
 class _Stopped(Exception):
@@ -334,14 +363,32 @@ def _check_target(target: str, admin_token: str | None) -> None:
         ) from None
 
 
+def _even_size(context: click.Context, param: click.Parameter, value: int) -> int:
+    # yuv420p halves the colour planes in both directions, so H.264 takes even sizes only.
+    if value <= 0 or value % 2:
+        raise click.BadParameter(f"{value} is not an even number above 0, as H.264 needs")
+    return value
+
+
 @main.command("sample-video")
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--duration", default=10.0, show_default=True, type=float, help="Seconds.")
-@click.option("--width", default=640, show_default=True, type=int)
-@click.option("--height", default=360, show_default=True, type=int)
+@click.option(
+    "--duration",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds.",
+)
+@click.option("--width", default=640, show_default=True, type=int, callback=_even_size)
+@click.option("--height", default=360, show_default=True, type=int, callback=_even_size)
 def sample_video(dest: Path, duration: float, width: int, height: int) -> None:
     """Write a small real MP4 to DEST, for trying uploads."""
     from nemo_fake import media
 
-    media.make_sample_video(dest, duration_s=duration, width=width, height=height)
+    if not dest.parent.is_dir():
+        raise click.BadParameter(f"no folder {dest.parent} to write into", param_hint="DEST")
+    try:
+        media.make_sample_video(dest, duration_s=duration, width=width, height=height)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {dest}: {error.strerror or error}") from None
     click.echo(f"wrote {dest} ({dest.stat().st_size} bytes, {duration:g}s, {width}x{height})")
