@@ -127,6 +127,10 @@ def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() 
             "--demo",
             "--set",
             "render_fps=2",
+            # Every extraction would be a silent edit (tool calls only, no text), but for the
+            # demo's X-Fake-Silent: false.
+            "--silent-ratio",
+            "1",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -148,8 +152,52 @@ def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() 
     assert f"export NEMO_API_URL={banner.group(1)}" in output
     assert re.search(r"POST /api/auth/anonymous-token -> 200 \(\d+\.\d ms\)", output)
     assert "demo: render completed" in output
+    # The demo chats between the upload and the render, and shows the stream as it comes.
+    demo = [line for line in lines if line.startswith("demo: ")]
+    chat = demo.index("demo: you say: extract the top 3 viral short clips from this long video")
+    assert demo[chat - 1].startswith("demo: uploaded ")
+    said = demo[chat + 1 : chat + 8]
+    assert said[:4] == [
+        "demo: agent: Analyzing your video to find the most engaging moments...",
+        "demo: agent calls analyze_video",
+        "demo: agent calls extract_clips",
+        "demo: agent: Here are your top 3 viral clips:",
+    ], demo
+    assert all(re.match(r"demo: agent: \d\. .*virality score", line) for line in said[4:]), demo
+    # The render is of the draft the extraction left: its best clip, alone.
+    assert re.search(r"demo: draft has 1 track\(s\)", output)
+    assert re.search(r"POST /run_sse -> 200", output)
+    assert "Traceback" not in output
     # Tokens never reach the log or the screen.
     assert "nmv_usr_" not in output
+
+
+DEMO_FAULTS = """
+name: demo-faults
+description: the demo's stream drops, then its state request fails
+settings: {stream_faults.drop_after_events: 2}
+faults:
+  - {operation: state, on_call: 1, code: 1002}
+steps: [{credits: }]
+"""
+
+
+def test_serve_demo_says_in_one_line_where_the_stream_broke_and_why_it_stopped(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "demo-faults.yaml"
+    scenario.write_text(DEMO_FAULTS)
+    with served("--demo", "--speed", "600", "--quiet", "--scenario", str(scenario)) as server:
+        output = _read_until(server.process, "demo: stopped", timeout=15)
+        status, rest = server.stop(signal.SIGTERM)
+    assert status == 0, rest
+    demo = [line for line in output.splitlines() if line.startswith("demo: ")]
+    broke = demo.index("demo: agent calls analyze_video") + 1
+    assert demo[broke].startswith("demo: the stream broke off ("), demo
+    assert output.splitlines()[-1].startswith(
+        "demo: stopped: /api/state/nemo_agent/me/9107660699470695359/latest answered {'code': 1002"
+    )
+    assert "Traceback" not in output + rest
 
 
 @pytest.mark.parametrize(
