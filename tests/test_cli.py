@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from nemo_fake import media
 from nemo_fake.cli import main
+from tests.support import ATTRIBUTION
 
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
-ATTRIBUTION = {"X-Skill-Source": "opusclip", "X-Skill-Version": "1.0.0", "X-Skill-Platform": "x"}
 
 
 @dataclass
