@@ -67,6 +67,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "control_api: needs the fake's /_fake/ control API")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    target = session.config.getoption("--nemo-target")
+    # xdist's workers need not ask again: the controller's session started first.
+    if target and not hasattr(session.config, "workerinput"):
+        _check_answers(target)
+
+
+def _check_answers(target: str) -> None:
+    """One error before any test when nothing answers at the target, instead of each contract
+    test failing on its own ConnectError. Any HTTP answer will do, even a 404."""
+    try:
+        with httpx.Client(verify=shared_tls_context(), timeout=10) as http:
+            http.get(target)
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        raise pytest.UsageError(
+            f"--nemo-target {target} does not answer ({error or type(error).__name__}): "
+            "start a fake there (`nemo-fake serve --port PORT`) or pass the URL of one"
+        ) from None
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "api" in metafunc.fixturenames:
         target = metafunc.config.getoption("--nemo-target")

@@ -2,17 +2,117 @@
 
 from __future__ import annotations
 
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import pytest
 from click.testing import CliRunner
 
 from nemo_fake import media
 from nemo_fake.cli import main
+from tests.support import ATTRIBUTION
 
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
+
+
+@dataclass
+class Served:
+    """A `nemo-fake serve` process, once its banner is out."""
+
+    process: subprocess.Popen[str]
+    banner: str
+    url: str
+    storage: Path
+
+    def stop(self, sig: signal.Signals) -> tuple[int, str]:
+        """Send `sig`; the exit status and everything printed after the banner."""
+        self.process.send_signal(sig)
+        rest, _ = self.process.communicate(timeout=15)
+        return self.process.returncode, rest
+
+
+@contextmanager
+def served(*args: str) -> Iterator[Served]:
+    process = subprocess.Popen(
+        [str(NEMO_FAKE), "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = _read_until(process, "Press Ctrl+C to stop.", timeout=15)
+        url = re.search(r"serving the NemoVideo API at (http://\S+) ", banner)
+        storage = re.search(r"Uploads and renders go to (.+) \(deleted on exit\)", banner)
+        assert url and storage, banner
+        yield Served(process, banner, url.group(1), Path(storage.group(1)))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+
+
+def _read_until(process: subprocess.Popen[str], last: str, *, timeout: float) -> str:
+    """The process's output up to the line starting with `last`; fails (not hangs) when that
+    line does not come within `timeout` seconds."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in iter(process.stdout.readline, ""):
+            lines.put(line)
+            if line.startswith(last):
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    seen: list[str] = []
+    while not seen or not seen[-1].startswith(last):
+        try:
+            seen.append(lines.get(timeout=timeout))
+        except queue.Empty:
+            pytest.fail(f"no line starting {last!r} within {timeout} s:\n{''.join(seen)}")
+    return "".join(seen)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stopped_by_a_signal_says_so_exits_0_and_deletes_its_uploads_and_renders(
+    sig: signal.Signals, tmp_path: Path
+) -> None:
+    video = tmp_path / "talk.mp4"
+    media.make_sample_video(video, duration_s=0.5, width=64, height=64)
+    with served() as server:
+        assert "Press Ctrl+C to stop." in server.banner
+        with httpx.Client(base_url=server.url) as http:
+            token = http.post(
+                "/api/auth/anonymous-token", headers={"X-Client-Id": str(uuid.uuid4())}
+            ).json()["data"]["token"]
+            headers = {"Authorization": f"Bearer {token}", **ATTRIBUTION}
+            session = http.post(
+                "/api/tasks/me/with-session/nemo_agent",
+                headers=headers,
+                json={"task_name": "project", "language": "en"},
+            ).json()["data"]["session_id"]
+            uploaded = http.post(
+                f"/api/upload-video/nemo_agent/me/{session}",
+                headers=headers,
+                files=[("files", ("talk.mp4", video.read_bytes()))],
+            )
+            assert uploaded.status_code == 200, uploaded.text
+        assert any(path.is_file() for path in server.storage.rglob("*"))
+        status, rest = server.stop(sig)
+    assert status == 0, rest
+    assert f"nemo-fake shutting down ({sig.name})" in rest.splitlines()
+    assert "Traceback" not in rest and "Aborted" not in rest
+    assert not server.storage.exists()
 
 
 def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() -> None:
@@ -27,6 +127,10 @@ def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() 
             "--demo",
             "--set",
             "render_fps=2",
+            # Every extraction would be a silent edit (tool calls only, no text), but for the
+            # demo's X-Fake-Silent: false.
+            "--silent-ratio",
+            "1",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -48,8 +152,87 @@ def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() 
     assert f"export NEMO_API_URL={banner.group(1)}" in output
     assert re.search(r"POST /api/auth/anonymous-token -> 200 \(\d+\.\d ms\)", output)
     assert "demo: render completed" in output
+    # The demo chats between the upload and the render, and shows the stream as it comes.
+    demo = [line for line in lines if line.startswith("demo: ")]
+    chat = demo.index("demo: you say: extract the top 3 viral short clips from this long video")
+    assert demo[chat - 1].startswith("demo: uploaded ")
+    said = demo[chat + 1 : chat + 8]
+    assert said[:4] == [
+        "demo: agent: Analyzing your video to find the most engaging moments...",
+        "demo: agent calls analyze_video",
+        "demo: agent calls extract_clips",
+        "demo: agent: Here are your top 3 viral clips:",
+    ], demo
+    assert all(re.match(r"demo: agent: \d\. .*virality score", line) for line in said[4:]), demo
+    # The render is of the draft the extraction left: its best clip, alone.
+    assert re.search(r"demo: draft has 1 track\(s\)", output)
+    assert re.search(r"POST /run_sse -> 200", output)
+    assert "Traceback" not in output
     # Tokens never reach the log or the screen.
     assert "nmv_usr_" not in output
+
+
+DEMO_FAULTS = """
+name: demo-faults
+description: the demo's stream drops, then its state request fails
+settings: {stream_faults.drop_after_events: 2}
+faults:
+  - {operation: state, on_call: 1, code: 1002}
+steps: [{credits: }]
+"""
+
+
+def test_serve_demo_says_in_one_line_where_the_stream_broke_and_why_it_stopped(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "demo-faults.yaml"
+    scenario.write_text(DEMO_FAULTS)
+    with served("--demo", "--speed", "600", "--quiet", "--scenario", str(scenario)) as server:
+        output = _read_until(server.process, "demo: stopped", timeout=15)
+        status, rest = server.stop(signal.SIGTERM)
+    assert status == 0, rest
+    demo = [line for line in output.splitlines() if line.startswith("demo: ")]
+    broke = demo.index("demo: agent calls analyze_video") + 1
+    assert demo[broke].startswith("demo: the stream broke off ("), demo
+    assert output.splitlines()[-1].startswith(
+        "demo: stopped: /api/state/nemo_agent/me/9107660699470695359/latest answered {'code': 1002"
+    )
+    assert "Traceback" not in output + rest
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["serve", "--port", "70000"], "Invalid value for '--port': 70000 is not in the range"),
+        (["serve", "--port", "-1"], "Invalid value for '--port': -1 is not in the range"),
+        (["serve", "--log-level", "loud"], "Invalid value for '--log-level': 'loud' is not one"),
+        (["sample-video", "{tmp}/a.mp4", "--width", "641"], "'--width': 641 is not an even"),
+        (["sample-video", "{tmp}/a.mp4", "--height", "0"], "'--height': 0 is not an even"),
+        (["sample-video", "{tmp}/none/a.mp4"], "Invalid value for DEST: no folder {tmp}/none"),
+        (["sample-video", "{tmp}/a.mp4", "--duration", "-1"], "'--duration': -1.0 is not in"),
+        (["sample-video", "{tmp}/a.mp4", "--duration", "0"], "'--duration': 0.0 is not in"),
+    ],
+)
+def test_a_bad_value_is_one_line_of_error_not_a_traceback(
+    args: list[str], error: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(main, [arg.format(tmp=tmp_path) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    last = result.output.splitlines()[-1]
+    assert last.startswith("Error: ") and error.format(tmp=tmp_path) in last, result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["--quiet"], ["--log-level", "WARNING"]])
+def test_serve_quiet_or_above_info_logs_no_requests(args: list[str]) -> None:
+    with served(*args) as server:
+        token = httpx.post(f"{server.url}/api/auth/anonymous-token", headers={"X-Client-Id": "q"})
+        assert token.status_code == 200
+        status, rest = server.stop(signal.SIGTERM)
+    assert status == 0, rest
+    assert rest.splitlines() == ["nemo-fake shutting down (SIGTERM)"]
 
 
 def test_sample_video_writes_a_real_mp4(tmp_path: Path) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -16,10 +19,13 @@ from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.domain.faults import FaultRule
 
 if TYPE_CHECKING:
+    from nemo_fake.clock import ScaledClock
     from nemo_fake.scenarios import Scenario
+    from nemo_fake.testing.fake import NemoFake
 
 # Each command imports what it uses when it runs: `sample-video` needs PyAV, not the web stack.
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
 # serve's flags that set a FakeConfig field: option name -> field.
 SETTING_FLAGS = {"seed": "seed", "poll_shape": "poll_shape", "event_shape": "event_shape",
                  "silent_ratio": "silent_edit_ratio"}  # fmt: skip
@@ -33,7 +39,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8787, show_default=True, type=int, help="Port (0: any free).")
+@click.option(
+    "--port",
+    default=8787,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids and chance.")
 @click.option(
     "--speed",
@@ -82,6 +94,14 @@ def main() -> None:
     help="Require this bearer on /_fake/ (which otherwise answers loopback clients only).",
 )
 @click.option("--demo", is_flag=True, help="Walk the quick-edit flow against itself on start.")
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="Least severe log lines shown: requests are info, the fake's own errors error.",
+)
+@click.option("--quiet", is_flag=True, help="No line per request.")
 def serve(
     host: str,
     port: int,
@@ -94,12 +114,11 @@ def serve(
     scenario_file: Path | None,
     admin_token: str | None,
     demo: bool,
+    log_level: str,
+    quiet: bool,
 ) -> None:
-    """Serve the fake API until interrupted."""
-    import uvicorn
-
+    """Serve the fake API until interrupted (Ctrl+C or SIGTERM)."""
     from nemo_fake.clock import ScaledClock
-    from nemo_fake.demo import run_demo
     from nemo_fake.scenarios import apply
     from nemo_fake.testing.fake import NemoFake
 
@@ -122,14 +141,37 @@ def serve(
     else:
         _configure(planned.config(), overrides)  # refused here, naming the flag
         fake = NemoFake(clock=ScaledClock(speed), admin_token=admin_token)
-        apply(planned, fake, overrides)
+    try:
+        if planned is not None:
+            apply(planned, fake, overrides)
+        banner = _scenario_banner(planned, overrides) if planned is not None else None
+        with _stopped_by_signals():
+            _log(log_level.lower(), quiet=quiet)
+            _serve(fake, host=host, port=port, speed=speed, demo=demo, banner=banner)
+    finally:
+        # Every way out passes here (Ctrl-C, SIGTERM, a port in use): no uploads or renders
+        # are left behind in the temporary folder.
+        fake.close()
+
+
+def _serve(
+    fake: NemoFake[ScaledClock],
+    *,
+    host: str,
+    port: int,
+    speed: float,
+    demo: bool,
+    banner: str | None,
+) -> None:
+    import uvicorn
+
+    from nemo_fake.demo import run_demo
+
     config = fake.config
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    # httpx logs every demo request again, with its full URL; one line per request is enough.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     class Announce(uvicorn.Server):
         demo_task: asyncio.Task[None] | None = None
+        stop_signal: int | None = None
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
@@ -138,18 +180,68 @@ def serve(
             click.echo(
                 f"nemo-fake serving the NemoVideo API at {url} (seed {config.seed}, speed {speed}x)"
             )
-            if planned is not None:
-                click.echo(_scenario_banner(planned, overrides))
+            if banner is not None:
+                click.echo(banner)
+            click.echo(f"Uploads and renders go to {fake.backend.storage} (deleted on exit).")
             click.echo("Point a client at it with:")
             click.echo(f"  export NEMO_API_URL={url}")
+            click.echo("Press Ctrl+C to stop.")
             if demo:
                 self.demo_task = asyncio.create_task(run_demo(url, click.echo, speed=speed))
 
-    server = Announce(uvicorn.Config(fake.app, host=host, port=port, log_level="warning"))
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.stop_signal is None:
+                self.stop_signal = sig
+            super().handle_exit(sig, frame)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            how = f" ({signal.Signals(self.stop_signal).name})" if self.stop_signal else ""
+            click.echo(f"nemo-fake shutting down{how}")
+            await super().shutdown(sockets=sockets)
+
+    # uvicorn logs at the chosen level, except info: its info lines repeat the banner. Its
+    # access log would repeat the request lines.
+    level = logging.getLogger().level
+    level = logging.WARNING if level == logging.INFO else level
+    Announce(
+        uvicorn.Config(fake.app, host=host, port=port, log_level=level, access_log=False)
+    ).run()
+
+
+def _log(level: str, *, quiet: bool) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    # httpx logs every demo request again, with its full URL; one line per request is enough.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if quiet:
+        logging.getLogger("nemo_fake.requests").setLevel(logging.WARNING)
+
+
+class _Stopped(Exception):
+    """SIGINT or SIGTERM, after uvicorn shut down gracefully: a normal end of `serve`."""
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Make SIGINT and SIGTERM a clean exit (status 0), as uvicorn's own command does.
+
+    uvicorn (>= 0.29) handles both by shutting down gracefully, then restores the handlers it
+    found and raises the signal again. Left at Python's defaults, SIGINT would then be a
+    KeyboardInterrupt (click: "Aborted!", status 1) and SIGTERM would kill the process before
+    any cleanup; with this handler in place instead, both end here, after the shutdown. A
+    signal before uvicorn starts, or after it stops, ends here too."""
+
+    def stop(sig: int, frame: FrameType | None) -> None:
+        raise _Stopped(sig)
+
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, stop) for sig in handled}
     try:
-        server.run()
+        yield
+    except _Stopped:
+        pass
     finally:
-        fake.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _scenario(path: Path) -> Scenario:
@@ -271,14 +363,32 @@ def _check_target(target: str, admin_token: str | None) -> None:
         ) from None
 
 
+def _even_size(context: click.Context, param: click.Parameter, value: int) -> int:
+    # yuv420p halves the colour planes in both directions, so H.264 takes even sizes only.
+    if value <= 0 or value % 2:
+        raise click.BadParameter(f"{value} is not an even number above 0, as H.264 needs")
+    return value
+
+
 @main.command("sample-video")
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--duration", default=10.0, show_default=True, type=float, help="Seconds.")
-@click.option("--width", default=640, show_default=True, type=int)
-@click.option("--height", default=360, show_default=True, type=int)
+@click.option(
+    "--duration",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds.",
+)
+@click.option("--width", default=640, show_default=True, type=int, callback=_even_size)
+@click.option("--height", default=360, show_default=True, type=int, callback=_even_size)
 def sample_video(dest: Path, duration: float, width: int, height: int) -> None:
     """Write a small real MP4 to DEST, for trying uploads."""
     from nemo_fake import media
 
-    media.make_sample_video(dest, duration_s=duration, width=width, height=height)
+    if not dest.parent.is_dir():
+        raise click.BadParameter(f"no folder {dest.parent} to write into", param_hint="DEST")
+    try:
+        media.make_sample_video(dest, duration_s=duration, width=width, height=height)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {dest}: {error.strerror or error}") from None
     click.echo(f"wrote {dest} ({dest.stat().st_size} bytes, {duration:g}s, {width}x{height})")
