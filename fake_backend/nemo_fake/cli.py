@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 import yaml
 
+from nemo_fake.clock import MAX_SPEED
 from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.domain.faults import FaultRule
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 # Each command imports what it uses when it runs: `sample-video` needs PyAV, not the web stack.
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+# A sample is for trying uploads: an hour is plenty, and a typo cannot fill the disk.
+MAX_SAMPLE_SECONDS = 3600.0
 # serve's flags that set a FakeConfig field: option name -> field.
 SETTING_FLAGS = {"seed": "seed", "poll_shape": "poll_shape", "event_shape": "event_shape",
                  "silent_ratio": "silent_edit_ratio"}  # fmt: skip
@@ -51,7 +54,7 @@ def main() -> None:
     "--speed",
     default=60.0,
     show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_SPEED),
     help="API seconds per wall-clock second (1 = the documented durations).",
 )
 @click.option(
@@ -376,7 +379,7 @@ def _even_size(context: click.Context, param: click.Parameter, value: int) -> in
     "--duration",
     default=10.0,
     show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_SAMPLE_SECONDS),
     help="Seconds.",
 )
 @click.option("--width", default=640, show_default=True, type=int, callback=_even_size)

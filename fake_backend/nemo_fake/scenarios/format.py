@@ -32,6 +32,7 @@ from typing import Literal, TypeGuard, get_args
 
 import yaml
 
+from nemo_fake.clock import MAX_SPEED
 from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.domain.faults import FaultRule
 
@@ -216,8 +217,8 @@ def load(path: Path) -> Scenario:
     if not _is_int(seed):
         raise fail("seed", "must be an integer")
     speed = data.get("speed")
-    if speed is not None and not (_is_number(speed) and speed > 0):
-        raise fail("speed", "must be a number > 0 (API seconds per wall second)")
+    if speed is not None and not (_is_number(speed) and 0 < speed <= MAX_SPEED):
+        raise fail("speed", f"must be a number > 0 and <= {MAX_SPEED:g} (API s per wall s)")
     settings = _settings(data.get("settings"), seed, fail)
     faults = _faults(data.get("faults"), fail)
     raw_steps = data.get("steps")
