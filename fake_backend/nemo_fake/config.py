@@ -75,6 +75,9 @@ class FakeConfig:
 
     max_upload_bytes: int = 500 * MB
     max_urls_per_upload: int = 20
+    # Uploads and rendered MP4s on disk together; past it, the oldest renders are deleted (they
+    # are made again on download), and an upload that still cannot fit is refused (4002).
+    max_storage_bytes: int = 2048 * MB
 
     render_seconds: tuple[float, float] = (30.0, 90.0)
     render_pending_seconds: float = 5.0
@@ -125,7 +128,8 @@ class FakeConfig:
             raise SettingError(
                 "render_seconds", "render_seconds must be (low, high) with 0 < low <= high"
             )
-        for name in ("token_ttl", "rate_window", "max_upload_bytes", "render_fps", "max_render_ms"):
+        for name in ("token_ttl", "rate_window", "max_upload_bytes", "max_storage_bytes",
+                     "render_fps", "max_render_ms"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise SettingError(name, f"{name} must be positive")
         for name in ("heartbeat_seconds", "render_pending_seconds", "generation_cost",

@@ -26,6 +26,7 @@ from nemo_fake.domain.faults import Faults
 from nemo_fake.domain.ids import IdFactory, chance
 from nemo_fake.domain.renders import RenderJob, Renders, check_render_id
 from nemo_fake.domain.sessions import Session
+from nemo_fake.domain.storage import Storage
 from nemo_fake.domain.uploads import ReceivedFile, StoredFile, Uploads, deleted_on_failure
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.journal import Journal
@@ -73,6 +74,7 @@ class NemoBackend:
         self._lock = threading.RLock()
         self._owns_storage = storage is None
         self.storage = storage or Path(tempfile.mkdtemp(prefix="nemo-fake-"))
+        self.disk = Storage(self.storage, lambda: self.config.max_storage_bytes)
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         # Snapshots outlive a reset, so a test can reset and go back.
         self._snapshots: dict[str, dict[str, Any]] = {}
@@ -85,7 +87,7 @@ class NemoBackend:
         self.accounts = Accounts(self.config, self.ids)
         self.sessions: dict[str, Session] = {}
         self.uploads = Uploads(self.config, self.ids, self.upload_dir)
-        self.renders = Renders(self.config, self.ids, self.storage / "renders")
+        self.renders = Renders(self.config, self.ids, self.disk.renders)
         self.agent_runs: list[AgentRun] = []
         self.faults = Faults(seed=self.config.seed)
         self.journal = Journal()
@@ -138,7 +140,7 @@ class NemoBackend:
 
     @property
     def upload_dir(self) -> Path:
-        return self.storage / "uploads"
+        return self.disk.uploads
 
     def now(self) -> float:
         return self.clock.now()
@@ -311,8 +313,11 @@ class NemoBackend:
         return self.renders.fail(account.user_id, render_id, self.now(), reason)
 
     def render_output(self, job: RenderJob) -> Path:
-        """The finished MP4, rendered on first request. Blocking: call it off the event loop."""
-        return self.renders.output_file(job, self.now())
+        """The finished MP4, rendered on first request. Blocking: call it off the event loop.
+        Older renders are evicted if the files now outgrow the storage cap."""
+        path = self.renders.output_file(job, self.now())
+        self.disk.evict_renders(keep=path)
+        return path
 
     @_one_at_a_time
     def render_by_secret(self, secret: str) -> RenderJob:

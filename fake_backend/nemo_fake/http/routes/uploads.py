@@ -34,14 +34,25 @@ async def upload(request: Request) -> Response:
         urls = string_list_field(body, "urls", max_items=backend.config.max_urls_per_upload)
         stored = backend.add_urls(account, session_id, urls, base_url)
     elif media_type == "multipart/form-data":
-        _refuse_declared_oversize(request, backend.config.max_upload_bytes)
-        received = await receive_files(
-            request.stream(),
-            content_type,
-            field="files",
-            dest_dir=backend.upload_dir,
-            max_bytes=backend.config.max_upload_bytes,
-        )
+        limit = backend.config.max_upload_bytes
+        declared = _declared_length(request)
+        _refuse_declared_oversize(declared, limit)
+        # Renders are evicted to make room (a directory walk: off the event loop).
+        room = await run_in_threadpool(backend.disk.room_for_upload, declared)
+        if declared is not None and declared > room:
+            raise backend.disk.refuse_upload(room)
+        try:
+            received = await receive_files(
+                request.stream(),
+                content_type,
+                field="files",
+                dest_dir=backend.upload_dir,
+                max_bytes=min(limit, room),
+            )
+        except ApiError as error:
+            if error.code == Code.FILE_TOO_LARGE and room < limit:
+                raise backend.disk.refuse_upload(room) from None
+            raise
         # Probing reads file headers from disk: keep it off the event loop.
         stored = await run_in_threadpool(backend.add_files, account, session_id, received, base_url)
     else:
@@ -52,12 +63,16 @@ async def upload(request: Request) -> Response:
     return ok({"files": [item.info() for item in stored], "session_state_applied": True})
 
 
-def _refuse_declared_oversize(request: Request, limit: int) -> None:
+def _declared_length(request: Request) -> int | None:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    return int(declared) if declared.isdigit() else None
+
+
+def _refuse_declared_oversize(declared: int | None, limit: int) -> None:
+    if declared is not None and declared > limit:
         raise ApiError(
             Code.FILE_TOO_LARGE,
-            f"File too large: {int(declared)} bytes declared, the limit is "
+            f"File too large: {declared} bytes declared, the limit is "
             f"{limit // (1024 * 1024)} MB per upload request",
         )
 

@@ -1,0 +1,79 @@
+"""The fake's files on disk, under one cap: uploads, and rendered MP4s.
+
+A rendered MP4 can always be made again (it is rendered on first download), so when the files
+outgrow the cap the oldest renders go first. Uploads are the client's data and are never
+evicted: an upload that cannot fit even with every render gone is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from nemo_fake.errors import ApiError, Code
+
+MB = 1024 * 1024
+
+
+class Storage:
+    """Disk use under `root` (uploads in `uploads/`, renders in `renders/`), kept under the cap
+    that `cap()` gives (read each time, so a changed setting applies at once)."""
+
+    def __init__(self, root: Path, cap: Callable[[], int]) -> None:
+        self.root = root
+        self._cap = cap
+
+    @property
+    def uploads(self) -> Path:
+        return self.root / "uploads"
+
+    @property
+    def renders(self) -> Path:
+        return self.root / "renders"
+
+    def used(self) -> int:
+        """Bytes of every file under the root now."""
+        return sum(size for _, size, _ in _files(self.root))
+
+    def room_for_upload(self, wanted: int | None = None) -> int:
+        """Bytes an upload may still take; renders are evicted (oldest first) to make `wanted`
+        bytes of room, or as much as there can be when the size is not known."""
+        self.evict_renders(until_free=wanted if wanted is not None else self._cap())
+        return max(0, self._cap() - self.used())
+
+    def refuse_upload(self, room: int) -> ApiError:
+        """The error for an upload that outgrew the room left under the cap."""
+        return ApiError(
+            Code.FILE_TOO_LARGE,
+            f"The fake's storage is full: {room // MB} MB left of its "
+            f"{self._cap() // MB} MB cap (max_storage_bytes); rendered videos were evicted "
+            "first. Reset the fake, or raise the cap.",
+        )
+
+    def evict_renders(self, *, until_free: int = 0, keep: Path | None = None) -> None:
+        """Delete rendered MP4s, oldest first (never `keep`), until `until_free` bytes are free
+        under the cap, or no render is left."""
+        used = self.used()
+        renders = sorted(
+            (when, size, path)
+            for path, size, when in _files(self.renders)
+            if path != keep and path.suffix == ".mp4"
+        )
+        for _, size, path in renders:
+            if self._cap() - used >= until_free:
+                return
+            path.unlink(missing_ok=True)
+            used -= size
+
+
+def _files(root: Path) -> Iterator[tuple[Path, int, float]]:
+    """(path, size, modified time) of every file below `root`; none if it does not exist."""
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder) / name
+            try:
+                stat = path.stat()
+            except OSError:  # removed meanwhile
+                continue
+            yield path, stat.st_size, stat.st_mtime
