@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import backend_of
+from nemo_fake.http.offload import off_loop
 
 
 async def uploaded_file(request: Request) -> Response:
     backend = backend_of(request)
-    stored = await run_in_threadpool(
+    stored = await off_loop(
         backend.stored_file, request.path_params["file_id"], request.path_params["filename"]
     )
     if stored.path is None:

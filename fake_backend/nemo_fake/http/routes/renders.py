@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -15,6 +14,7 @@ from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import authenticate, backend_of
 from nemo_fake.http.body import json_object, object_field, string_field
 from nemo_fake.http.faults import fired_rule, operation
+from nemo_fake.http.offload import off_loop
 
 MP4 = "video/mp4"
 
@@ -67,7 +67,7 @@ async def cdn_render(request: Request) -> Response:
 
 
 async def _file(backend: NemoBackend, job: RenderJob) -> Response:
-    path = await run_in_threadpool(backend.render_output, job)
+    path = await off_loop(backend.render_output, job)
     return FileResponse(path, media_type=MP4, filename=f"{job.id}.mp4")
 
 
@@ -133,7 +133,7 @@ async def _early_body(
     """Early SKILL.md: `taskId`, and `output` with the file's duration and size."""
     output: dict[str, Any] | None = None
     if url is not None:
-        path = await run_in_threadpool(backend.render_output, job)
+        path = await off_loop(backend.render_output, job)
         output = {"url": url, "duration": job.duration_ms / 1000, "size": path.stat().st_size}
     return {"taskId": job.id, **_common(job, now), "output": output}
 

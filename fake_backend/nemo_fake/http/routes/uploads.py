@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,6 +12,7 @@ from nemo_fake.http.body import json_object, string_field, string_list_field
 from nemo_fake.http.envelope import ok
 from nemo_fake.http.faults import operation
 from nemo_fake.http.multipart import receive_files
+from nemo_fake.http.offload import off_loop
 
 
 @operation("upload")
@@ -38,7 +38,7 @@ async def upload(request: Request) -> Response:
         declared = _declared_length(request)
         _refuse_declared_oversize(declared, limit)
         # Renders are evicted to make room (a directory walk: off the event loop).
-        room = await run_in_threadpool(backend.disk.room_for_upload, declared)
+        room = await off_loop(backend.disk.room_for_upload, declared)
         if declared is not None and declared > room:
             raise backend.disk.refuse_upload(room)
         try:
@@ -54,7 +54,7 @@ async def upload(request: Request) -> Response:
                 raise backend.disk.refuse_upload(room) from None
             raise
         # Probing reads file headers from disk: keep it off the event loop.
-        stored = await run_in_threadpool(backend.add_files, account, session_id, received, base_url)
+        stored = await off_loop(backend.add_files, account, session_id, received, base_url)
     else:
         raise ApiError(
             Code.BAD_REQUEST,
