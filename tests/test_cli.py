@@ -18,8 +18,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from nemo_fake import media
+from nemo_fake import NemoFake, media
 from nemo_fake.cli import main
+from nemo_fake.testing import serve
 from tests.support import ATTRIBUTION
 
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
@@ -253,3 +254,26 @@ def test_serve_help_lists_every_flag() -> None:
              "--silent-ratio", "--set", "--demo")  # fmt: skip
     for flag in flags:
         assert flag in result.output
+
+
+def test_wait_returns_once_a_fake_answers_and_fails_in_one_line_when_none_does() -> None:
+    # What a script does after `nemo-fake serve ... &`: wait, then go on.
+    with NemoFake() as fake, serve(fake) as server:
+        ready = subprocess.run(
+            [str(NEMO_FAKE), "wait", server.url, "--timeout", "10"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    assert (ready.returncode, ready.stdout) == (0, f"ready: {server.url}\n")
+    down = subprocess.run(
+        [str(NEMO_FAKE), "wait", "http://127.0.0.1:9", "--timeout", "0.3"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert down.returncode == 1
+    assert down.stderr.startswith("Error: nothing answered at http://127.0.0.1:9 within 0.3 s")
+    assert len(down.stderr.splitlines()) == 1 and "Traceback" not in down.stderr
+
+
+def test_wait_refuses_what_is_not_a_url() -> None:
+    result = CliRunner().invoke(main, ["wait", "localhost:8787"])
+    assert result.exit_code == 1
+    assert result.output == "Error: localhost:8787 is not an http:// or https:// URL\n"

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import socket
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -395,3 +396,38 @@ def sample_video(dest: Path, duration: float, width: int, height: int) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot write {dest}: {error.strerror or error}") from None
     click.echo(f"wrote {dest} ({dest.stat().st_size} bytes, {duration:g}s, {width}x{height})")
+
+
+@main.command()
+@click.argument("url", default="http://127.0.0.1:8787", envvar="NEMO_API_URL")
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, max=3600),
+    help="Seconds to wait before giving up.",
+)
+def wait(url: str, timeout: float) -> None:
+    """Wait until a fake (or any API) answers at URL (default $NEMO_API_URL, else
+    http://127.0.0.1:8787): for scripts that start `nemo-fake serve ... &` and go on."""
+    import httpx
+
+    if not url.startswith(("http://", "https://")):
+        raise click.ClickException(f"{url} is not an http:// or https:// URL")
+    deadline = time.monotonic() + timeout
+    probe = f"{url.rstrip('/')}/api/credits/balance/simple"
+    while True:
+        try:
+            httpx.get(probe, timeout=1.0)  # any answer, 1001 included, means it is up
+        except httpx.TransportError as error:
+            if time.monotonic() >= deadline:
+                why = str(error) or type(error).__name__
+                raise click.ClickException(
+                    f"nothing answered at {url} within {timeout:g} s ({why})"
+                ) from None
+            time.sleep(0.05)
+        except httpx.InvalidURL as error:
+            raise click.ClickException(f"{url} is not a valid URL: {error}") from None
+        else:
+            click.echo(f"ready: {url}")
+            return
