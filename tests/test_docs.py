@@ -69,7 +69,8 @@ def served(tmp_path: Path) -> Iterator[str]:
 
 def _as_run(code: str, url: str) -> str:
     """A shell block as the harness runs it: the served fake, this virtualenv, its speed."""
-    code = code.replace(SERVED_URL, url).replace(".venv/bin/", f"{BIN}/")
+    # One pass: the checkout's commands, relative or from $PWD, are this virtualenv's.
+    code = re.sub(r"(\$PWD/)?\.venv/bin/", lambda _: f"{BIN}/", code.replace(SERVED_URL, url))
     return re.sub(r"--speed 60\b", f"--speed {SPEED}", code)
 
 
@@ -169,7 +170,12 @@ def _readme(run: PageRun) -> None:
 
 def _http_api(run: PageRun) -> None:
     assert '"status":"completed"' in run.stdout
-    _assert_portrait_mp4(run.work / "clip.mp4", duration=4.0)  # the uploaded video's length
+    saved = re.search(r"saved (/\S+/clip\.mp4)$", run.stdout, re.M)
+    assert saved, "the walk-through says where it saved the clip"
+    clip = Path(saved.group(1))
+    assert not clip.is_relative_to(ROOT) and not (run.work / "clip.mp4").exists()
+    _assert_portrait_mp4(clip, duration=4.0)  # the uploaded video's length
+    shutil.rmtree(clip.parent)  # the reader's scratch folder, made by mktemp
 
 
 def _run_sse(run: PageRun) -> None:
