@@ -30,6 +30,28 @@ def served_fake(
         yield server
 
 
+# (method, path) of every endpoint that reads a JSON body; {sid} is a live session's id.
+# tests/test_hostile_input.py checks the app routes no other body-taking endpoint.
+JSON_ENDPOINTS = [
+    ("POST", "/api/auth/claim-token"),
+    ("POST", "/api/tasks/me/with-session/nemo_agent"),
+    ("POST", "/api/upload-video/nemo_agent/me/{sid}"),
+    ("POST", "/api/render/proxy/lambda"),
+    ("POST", "/run_sse"),
+    ("POST", "/_fake/faults"),
+    ("POST", "/_fake/clock/advance"),
+    ("POST", "/_fake/clock/speed"),
+    ("PATCH", "/_fake/config"),
+]
+# POST endpoints that read no body at all.
+BODILESS_POSTS = {
+    "/api/auth/anonymous-token",
+    "/api/render/proxy/lambda/{render_id}/cancel",
+    "/_fake/reset",
+    "/_fake/snapshots",
+    "/_fake/snapshots/{snapshot_id}/restore",
+}
+
 ATTRIBUTION = {
     "X-Skill-Source": "opusclip",
     "X-Skill-Version": "1.0.0",

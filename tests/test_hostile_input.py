@@ -14,19 +14,9 @@ import pytest
 
 from nemo_fake import NemoFake, ScaledClock
 from nemo_fake.testing import serve
-from tests.support import Api, error_code, sse_body
+from tests.support import BODILESS_POSTS, JSON_ENDPOINTS, Api, error_code, sse_body
 
 DEEP = 1_000
-JSON_ENDPOINTS = [
-    ("POST", "/api/auth/claim-token"),
-    ("POST", "/api/tasks/me/with-session/nemo_agent"),
-    ("POST", "/api/upload-video/nemo_agent/me/{sid}"),
-    ("POST", "/api/render/proxy/lambda"),
-    ("POST", "/run_sse"),
-    ("POST", "/_fake/faults"),
-    ("PATCH", "/_fake/config"),
-    ("POST", "/_fake/clock/advance"),
-]
 
 
 def _nested(depth: int) -> str:
@@ -212,3 +202,19 @@ async def test_a_served_fake_refuses_a_speed_its_clock_cannot_keep() -> None:
             assert (response.status_code, error_code(response)) == (400, 400)
             assert "at most 1e+06" in response.json()["message"]
             assert (await http.get("/_fake/clock")).json()["data"]["speed"] == 60
+
+
+def test_every_endpoint_that_takes_a_body_is_in_the_hostile_input_tests() -> None:
+    from starlette.routing import Route
+
+    with NemoFake() as fake:
+        taking = {
+            (method, route.path)
+            for route in fake.app.routes
+            if isinstance(route, Route)
+            for method in route.methods or ()
+            if method in ("POST", "PUT", "PATCH")
+        }
+    listed = {(m, p.replace("{sid}", "{session_id}")) for m, p in JSON_ENDPOINTS}
+    routed = {(m, p.replace("{app}", "nemo_agent").replace("{user}", "me")) for m, p in taking}
+    assert routed - listed == {("POST", path) for path in BODILESS_POSTS}

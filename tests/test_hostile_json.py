@@ -11,22 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nemo_fake import Code, NemoFake
-from tests.support import ATTRIBUTION, sse_body
+from tests.support import ATTRIBUTION, JSON_ENDPOINTS, sse_body
 
 DOCUMENTED = {int(code) for code in Code}
 
-# (method, path) of every endpoint that reads a JSON body; {sid} is a live session's id.
-JSON_ENDPOINTS = [
-    ("POST", "/api/auth/claim-token"),
-    ("POST", "/api/tasks/me/with-session/nemo_agent"),
-    ("POST", "/api/upload-video/nemo_agent/me/{sid}"),
-    ("POST", "/api/render/proxy/lambda"),
-    ("POST", "/run_sse"),
-    ("POST", "/_fake/faults"),
-    ("POST", "/_fake/clock/advance"),
-    ("POST", "/_fake/clock/speed"),
-    ("PATCH", "/_fake/config"),
-]
 FIELDS = [
     "task_name", "language", "task_id", "session_id", "urls", "source_type", "id", "sessionId",
     "draft", "output", "app_name", "user_id", "new_message", "parts", "text", "seconds", "speed",
