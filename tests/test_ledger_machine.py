@@ -3,9 +3,11 @@ to the end or hung up on), renders and the clock, driven through the HTTP API in
 
 After every step, for every account: total = available + frozen, nothing is negative, every
 charge or release settles exactly one earlier freeze of the same amount, and no hold is settled
-twice. Once all work is done (the clock far ahead), nothing is frozen.
+twice; the history is oldest first. Once all work is done (the clock far ahead), nothing is
+frozen.
 
-The default run is a few hundred steps. The long run, about 10,000 steps (a minute or two):
+The default run is a few hundred steps (under a second). The long run, over 10,000 steps
+(about 20 seconds; longer if it finds something and shrinks it):
 
     HYPOTHESIS_PROFILE=thorough .venv/bin/python -m pytest tests/test_ledger_machine.py
 """
@@ -348,7 +350,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 LedgerMachine.TestCase.settings = settings(
-    # Long run: ~10,000 steps. Default: a few hundred, well under two seconds.
+    # Long run: over 10,000 steps (~20 s). Default: a few hundred (under a second).
     max_examples=300 if LONG_RUN else 10,
     stateful_step_count=50 if LONG_RUN else 30,
     deadline=None,
