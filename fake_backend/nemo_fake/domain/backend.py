@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import heapq
 import shutil
 import tempfile
 import threading
@@ -245,15 +246,29 @@ class NemoBackend:
 
     @_one_at_a_time
     def settle(self) -> None:
-        """Let every agent run catch up with the clock: apply due effects, charge finished ones."""
+        """Let every agent run catch up with the clock: apply due effects, charge finished ones.
+
+        In the order they fell due across runs, not run by run: two runs of one account (a
+        message re-sent while the first still ran) once settled together were charged in the
+        order they started, so the ledger was not oldest first, and their edits to a session
+        landed in that order too."""
         now = self.now()
-        for agent_run in self.agent_runs:
-            if not agent_run.settled:
-                agent_run.settle(
-                    now,
-                    self.sessions[agent_run.session_id],
-                    self.accounts.by_user[agent_run.user_id].ledger,
-                )
+        due = [
+            (agent_run.next_due(), index)
+            for index, agent_run in enumerate(self.agent_runs)
+            if not agent_run.settled and agent_run.next_due() <= now
+        ]
+        heapq.heapify(due)
+        while due:
+            at, index = heapq.heappop(due)
+            agent_run = self.agent_runs[index]
+            agent_run.settle(
+                at,
+                self.sessions[agent_run.session_id],
+                self.accounts.by_user[agent_run.user_id].ledger,
+            )
+            if not agent_run.settled and agent_run.next_due() <= now:
+                heapq.heappush(due, (agent_run.next_due(), index))
 
     # -- uploads ----------------------------------------------------------------------------
 

@@ -58,6 +58,12 @@ class AgentRun:
     def running(self, now: float) -> bool:
         return now < self.ends_at
 
+    def next_due(self) -> float:
+        """When this run next has something to settle: its next effect, else its end."""
+        if self._applied < len(self.effects):
+            return self.started_at + self.effects[self._applied].at
+        return self.ends_at
+
     def settle(self, now: float, session: Session, ledger: Ledger) -> None:
         """Apply every effect whose time has come; at the end, charge or refund the hold."""
         while self._applied < len(self.effects):
