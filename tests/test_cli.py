@@ -84,7 +84,12 @@ def _read_until(process: subprocess.Popen[str], last: str, *, timeout: float) ->
     return "".join(seen)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+# One signal in the default run, both in CI's slow step: each case starts a real server.
+@pytest.mark.parametrize(
+    "sig",
+    [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
+    ids=["SIGINT", "SIGTERM"],
+)
 def test_serve_stopped_by_a_signal_says_so_exits_0_and_deletes_its_uploads_and_renders(
     sig: signal.Signals, tmp_path: Path
 ) -> None:
@@ -183,6 +188,7 @@ steps: [{credits: }]
 """
 
 
+@pytest.mark.slow  # a real server and the whole demo: CI's slow step runs it
 def test_serve_demo_says_in_one_line_where_the_stream_broke_and_why_it_stopped(
     tmp_path: Path,
 ) -> None:
@@ -229,7 +235,9 @@ def test_a_bad_value_is_one_line_of_error_not_a_traceback(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("args", [["--quiet"], ["--log-level", "WARNING"]])
+@pytest.mark.parametrize(
+    "args", [["--quiet"], pytest.param(["--log-level", "WARNING"], marks=pytest.mark.slow)]
+)
 def test_serve_quiet_or_above_info_logs_no_requests(args: list[str]) -> None:
     with served(*args) as server:
         token = httpx.post(f"{server.url}/api/auth/anonymous-token", headers={"X-Client-Id": "q"})
@@ -264,13 +272,10 @@ def test_wait_returns_once_a_fake_answers_and_fails_in_one_line_when_none_does()
             capture_output=True, text=True, timeout=30, check=False,
         )  # fmt: skip
     assert (ready.returncode, ready.stdout) == (0, f"ready: {server.url}\n")
-    down = subprocess.run(
-        [str(NEMO_FAKE), "wait", "http://127.0.0.1:9", "--timeout", "0.3"],
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
-    assert down.returncode == 1
-    assert down.stderr.startswith("Error: nothing answered at http://127.0.0.1:9 within 0.3 s")
-    assert len(down.stderr.splitlines()) == 1 and "Traceback" not in down.stderr
+    down = CliRunner().invoke(main, ["wait", "http://127.0.0.1:9", "--timeout", "0.3"])
+    assert down.exit_code == 1
+    assert down.output.startswith("Error: nothing answered at http://127.0.0.1:9 within 0.3 s")
+    assert len(down.output.splitlines()) == 1 and "Traceback" not in down.output
 
 
 def test_wait_refuses_what_is_not_a_url() -> None:

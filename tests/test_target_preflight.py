@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOWN = "http://127.0.0.1:9"
 
 
+@pytest.mark.slow  # a whole pytest process: CI's slow step runs it
 def test_a_nemo_target_that_does_not_answer_is_one_usage_error_before_any_test() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "--nemo-target", DOWN,
