@@ -7,6 +7,7 @@ import json
 import time
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -112,6 +113,7 @@ async def test_any_messages_and_seed_keep_the_stream_ledger_and_draft_sound(
         backend.close()
 
 
+@pytest.mark.slow  # two wall seconds by design: CI's slow step runs it
 async def test_serve_speed_streams_a_generation_in_a_few_wall_seconds() -> None:
     """At `serve`'s default speed (60x) a 100-300 s generation takes about 2-5 s of wall time,
     with heartbeats arriving as it goes rather than all at the end."""

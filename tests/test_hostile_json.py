@@ -67,7 +67,7 @@ def _assert_documented(response: Any) -> None:
         assert body["code"] in DOCUMENTED, body
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(endpoint=st.sampled_from(JSON_ENDPOINTS), body=hostile_bodies())
 async def test_hostile_json_gets_a_documented_code_never_a_5xx(
     endpoint: tuple[str, str], body: str

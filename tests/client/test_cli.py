@@ -303,6 +303,7 @@ def test_version_and_help_list_the_environment() -> None:
     assert "default: https://mega-api-prod.nemovideo.ai" in " ".join(shown.split())
 
 
+@pytest.mark.slow  # two real client processes: CI's slow step runs it
 def test_a_pipe_gets_no_progress_bars(served: tuple[str, NemoBackend], tmp_path: Path) -> None:
     url, _ = served
     config = tmp_path / "c"
@@ -322,6 +323,7 @@ def test_a_pipe_gets_no_progress_bars(served: tuple[str, NemoBackend], tmp_path:
         assert not [line for line in lines if line.startswith(("Uploading", "Rendering"))], lines
 
 
+@pytest.mark.slow  # real client processes in a pseudo-terminal: CI's slow step runs it
 def test_a_terminal_gets_one_bar_per_file_and_bars_apart_from_messages(
     served: tuple[str, NemoBackend], tmp_path: Path
 ) -> None:
