@@ -1,12 +1,17 @@
 """Blocking work (probes, renders, storage walks) runs on one thread of the fake's own, not a
-pool's: each pool thread that ran the encoder kept its own malloc arena, and the server held
-six times its starting memory after 100 workflows (benchmarks/memory_after_workflows.py)."""
+pool's, and freed memory is trimmed back to the system when the fake goes quiet: before, the
+server held six times its starting memory after 100 workflows, and kept it
+(benchmarks/memory_after_workflows.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 
+import pytest
+
+from nemo_fake import NemoFake
+from nemo_fake.http import offload
 from nemo_fake.http.offload import THREAD_NAME, off_loop
 
 
@@ -30,3 +35,19 @@ async def test_an_error_in_blocking_work_reaches_the_caller_and_the_thread_carri
     else:
         raise AssertionError("the error was lost")
     assert await off_loop(sum, [1, 2, 3]) == 6
+
+
+async def test_memory_is_trimmed_once_the_fake_has_answered_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Freed memory goes back to the system only when trimmed: once per quiet moment, after
+    # the last answer of a burst (the work thread trims too, when its queue empties).
+    trims: list[str] = []
+    monkeypatch.setattr(offload, "_trim", lambda: trims.append(threading.current_thread().name))
+    monkeypatch.setattr(offload, "IDLE_SECONDS", 0.05)
+    with NemoFake() as fake:
+        async with fake.http() as http:
+            await asyncio.gather(*(http.get("/api/credits/balance/simple") for _ in range(5)))
+            assert trims == []  # not while answering
+            await asyncio.sleep(0.3)
+    assert len(trims) == 1 and trims[0].startswith(offload.THREAD_NAME)

@@ -3,8 +3,9 @@ loop, on one thread of its own rather than a pool's.
 
 Measured: after 100 render workflows the server held 313 MB against 54 MB at start, and kept
 it. Each pool thread that ran PyAV's encoder grew its own malloc arena, and glibc keeps freed
-arena memory. One thread means one arena, and trimming it once work is done hands the freed
-memory back to the system (glibc only; elsewhere trimming is skipped).
+memory. One thread means one arena; trimming when its queue empties, and again once no request
+has been in flight for IDLE_SECONDS, hands freed memory back to the system (glibc only;
+elsewhere trimming is skipped): 80 MB after 100 workflows, 93 MB after 300.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["THREAD_NAME", "off_loop"]
+__all__ = ["THREAD_NAME", "off_loop", "request_ended", "request_started"]
 
 T = TypeVar("T")
 THREAD_NAME = "nemo-fake-work"
@@ -26,6 +27,11 @@ THREAD_NAME = "nemo-fake-work"
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME)
 _queued = 0
 _queued_lock = threading.Lock()
+# Requests being answered, by every app in the process; once none are, memory is trimmed.
+_in_flight = 0
+_started = 0  # requests ever started: a trim waits for a quiet spell no request broke
+# Wait this long after the last answer: a burst of requests trims once, at its end.
+IDLE_SECONDS = 0.5
 
 
 async def off_loop(work: Callable[..., T], *args: object) -> T:
@@ -35,6 +41,31 @@ async def off_loop(work: Callable[..., T], *args: object) -> T:
     with _queued_lock:
         _queued += 1
     return await loop.run_in_executor(_worker, functools.partial(_then_trim, work, *args))
+
+
+def request_started() -> None:
+    global _in_flight, _started
+    with _queued_lock:
+        _in_flight += 1
+        _started += 1
+
+
+def request_ended() -> None:
+    """Called as each request ends; when none are left, memory is trimmed soon after."""
+    global _in_flight
+    with _queued_lock:
+        _in_flight -= 1
+        idle, started = _in_flight == 0, _started
+    if idle:
+        asyncio.get_running_loop().call_later(IDLE_SECONDS, _trim_if_idle, started)
+
+
+def _trim_if_idle(started: int) -> None:
+    with _queued_lock:
+        # Only if no request came (nor work queued) since this quiet spell began.
+        idle = _started == started and _in_flight == 0 and _queued == 0
+    if idle:
+        _worker.submit(_trim)
 
 
 def _then_trim(work: Callable[..., T], *args: object) -> T:

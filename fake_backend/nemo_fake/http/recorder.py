@@ -13,6 +13,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nemo_fake.http.faults import OPERATION_KEY
+from nemo_fake.http.offload import request_ended, request_started
 from nemo_fake.journal import JournalEntry
 
 logger = logging.getLogger("nemo_fake.requests")
@@ -79,10 +80,12 @@ class RequestRecorder:
                     record()
             await send(message)
 
+        request_started()
         try:
             await self.app(scope, receive, send_and_note)
         finally:
             record()  # a response that never finished (a client gone, a cut stream) too
+            request_ended()
 
 
 def printable(text: str) -> str:
