@@ -13,9 +13,10 @@ from nemo_fake.testing import ControlError, NemoServer, RemoteFake
 from nemo_fake.testing.tls import shared_tls_context
 from tests.support import Api
 
-# Property tests run 50 examples by default to keep the suite fast;
+# Property tests run 30 examples by default to keep the suite fast (each test follows the
+# profile, so a thorough run deepens every one);
 # HYPOTHESIS_PROFILE=thorough runs 1000 each.
-settings.register_profile("default", max_examples=50, deadline=None)
+settings.register_profile("default", max_examples=30, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

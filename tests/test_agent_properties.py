@@ -74,7 +74,7 @@ def test_the_silent_ratio_over_many_edits_is_close_to_the_configured_one() -> No
         backend.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(min_value=0, max_value=2**32),
     messages=st.lists(st.sampled_from(MESSAGES) | st.text(min_size=1, max_size=60), min_size=1,

@@ -135,7 +135,7 @@ POST_PATHS = [
 ]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(POST_PATHS), body=json_values | shaped_bodies)
 async def test_any_json_body_gets_a_documented_code_never_a_5xx(path: str, body: object) -> None:
     backend, client, headers, sid = await _world()
@@ -151,7 +151,7 @@ async def test_any_json_body_gets_a_documented_code_never_a_5xx(path: str, body:
         backend.close()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(
     path=st.sampled_from(
         [*POST_PATHS, "/api/credits/balance/simple", "/api/state/nemo_agent/me/{sid}/latest"]

@@ -68,7 +68,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert (last.available, last.frozen) == (self.ledger.available, self.ledger.frozen)
 
 
-LedgerMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
+LedgerMachine.TestCase.settings = settings(stateful_step_count=25, deadline=None)
 TestLedger = LedgerMachine.TestCase
 
 

@@ -374,7 +374,7 @@ def test_cancellation_cleans_up(tmp_path: pathlib.Path) -> None:
 # --- properties --------------------------------------------------------------------------
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(
     contents=st.lists(st.binary(max_size=3000), min_size=1, max_size=3),
     sizes=st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=8),
@@ -435,7 +435,7 @@ def apply_edits(body: bytes, changes: list[tuple[int, int, bytes]]) -> bytes:
     return body
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     body=soups | edits.map(lambda changes: apply_edits(VALID_BODY, changes)),
     sizes=st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=4),
