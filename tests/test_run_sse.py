@@ -407,3 +407,27 @@ async def test_re_sending_while_an_operation_runs_charges_again(
     assert await _balance(api, user) == {"available": 0, "frozen": 0, "total": 0}
     ledger = backend.authenticate(user.token).ledger
     assert [m.kind for m in ledger.movements] == ["grant", "freeze", "freeze", "charge", "charge"]
+
+
+SPLIT = FakeConfig(stream_faults=StreamFaults(split_events=True))
+
+
+@pytest.mark.parametrize("nemo_fake_config", [SPLIT])
+async def test_split_events_arrive_in_pieces_cut_inside_data_lines_and_between_newlines(
+    api: Api,
+) -> None:
+    user = await _user_with_video(api)
+    pieces: list[bytes] = []
+    async with api.http.stream(
+        "POST", "/run_sse", headers=user.headers, json=sse_body(user.session_id, EXTRACT)
+    ) as response:
+        pieces = [piece async for piece in response.aiter_raw() if piece]
+    whole = b"".join(pieces)
+    events = [event for event in whole.split(b"\n\n") if event]
+    if api.target == "inprocess":  # a socket may join writes again on the way in
+        assert len(pieces) >= 3 * len(events)  # no event arrived in one piece
+        assert any(piece.startswith(b"data: ") and not piece.endswith(b"\n") for piece in pieces)
+        assert b"\n" in pieces  # the second newline of an event, on its own
+    # A parser that reads lines, as httpx-sse does, gets every event whole.
+    parsed = await chat(api.http, user, "add a title 'Split'", {"X-Fake-Silent": "false"})
+    assert parsed.texts and all(json.loads(line) for line in parsed.data if line)

@@ -47,6 +47,9 @@ class StreamFaults:
     stall_seconds: float = 11 * 60.0
     # Extra API seconds before each event.
     event_latency: float = 0.0
+    # Send each event in three network writes, split inside its `data:` line and between its
+    # two closing newlines, as real networks may: a parser that splits on chunks breaks.
+    split_events: bool = False
 
 
 @dataclass

@@ -6,6 +6,7 @@ a failure during the stream is an `{"error": ...}` event, then the stream closes
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -53,7 +54,13 @@ async def run_sse(request: Request) -> Response:
     drop_after = backend.config.stream_faults.drop_after_events
     if rule is not None and rule.drop_after_events is not None:
         drop_after = rule.drop_after_events
-    return DroppableEventSource(_stream(backend, agent_run, cut, drop_after), cut, ping=0, sep="\n")
+    return DroppableEventSource(
+        _stream(backend, agent_run, cut, drop_after),
+        cut,
+        split_events=backend.config.stream_faults.split_events,
+        ping=0,
+        sep="\n",
+    )
 
 
 def _message_text(body: dict[str, Any]) -> str:
@@ -114,18 +121,41 @@ class DroppableEventSource(EventSourceResponse):
     """An EventSourceResponse that can end without finishing the body, as a cut connection
     does: the client sees the stream break, not a clean close."""
 
-    def __init__(self, content: AsyncIterator[ServerSentEvent], cut: _Cut, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        content: AsyncIterator[ServerSentEvent],
+        cut: _Cut,
+        *,
+        split_events: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(content, **kwargs)
         self._cut = cut
+        self._split_events = split_events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def guarded_send(message: Message) -> None:
             ending = message["type"] == "http.response.body" and not message.get("more_body")
             if ending and self._cut.cut:
                 return
+            body = message.get("body", b"") if message["type"] == "http.response.body" else b""
+            if self._split_events and len(body) > 2:
+                for piece in _three_writes(body):
+                    await send({"type": "http.response.body", "body": piece, "more_body": True})
+                    await asyncio.sleep(0)  # each piece its own write on the wire
+                if ending:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             await send(message)
 
         await super().__call__(scope, receive, guarded_send)
+
+
+def _three_writes(event: bytes) -> list[bytes]:
+    """An event as three writes: cut in the middle of its data line, and between its two
+    closing newlines."""
+    middle = len(event) // 2
+    return [event[:middle], event[middle:-1], event[-1:]]
 
 
 routes = [Route("/run_sse", run_sse, methods=["POST"])]
