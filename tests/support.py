@@ -50,6 +50,7 @@ BODILESS_POSTS = {
     "/_fake/reset",
     "/_fake/snapshots",
     "/_fake/snapshots/{snapshot_id}/restore",
+    "/api/v1/generate",
 }
 
 ATTRIBUTION = {

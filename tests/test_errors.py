@@ -182,3 +182,17 @@ async def test_any_header_values_get_a_documented_code_never_a_5xx(
             _assert_documented(response)
     finally:
         backend.close()
+
+
+@pytest.mark.control_api
+async def test_the_undocumented_v1_generate_gets_a_defined_answer_and_a_journal_entry(
+    api: Api,
+) -> None:
+    # Many published skills call it; no vendor document describes it.
+    body = {"skill": "opusclip", "prompt": "make a video of a lighthouse"}
+    response = await api.http.post("/api/v1/generate", json=body)
+    assert (response.status_code, error_code(response)) == (404, 404)
+    assert "/run_sse" in response.json()["message"]
+    journal = await api.http.get("/_fake/journal", params={"operation": "v1_generate"})
+    (entry,) = journal.json()["data"]["entries"]
+    assert (entry["method"], entry["path"], entry["status"]) == ("POST", "/api/v1/generate", 404)

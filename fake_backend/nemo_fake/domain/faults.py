@@ -29,6 +29,7 @@ OPERATIONS = (
     "render_poll",
     "render_cancel",
     "render_download",
+    "v1_generate",
 )
 
 

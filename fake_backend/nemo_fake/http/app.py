@@ -16,7 +16,16 @@ from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.envelope import error_response
 from nemo_fake.http.recorder import CLIENT_GONE, RequestRecorder, printable
-from nemo_fake.http.routes import accounts, agent, control, files, renders, sessions, uploads
+from nemo_fake.http.routes import (
+    accounts,
+    agent,
+    control,
+    files,
+    renders,
+    sessions,
+    undocumented,
+    uploads,
+)
 
 logger = logging.getLogger("nemo_fake")
 
@@ -41,6 +50,7 @@ def create_app(
             *accounts.routes,
             *sessions.routes,
             *uploads.routes,
+            *undocumented.routes,
             *renders.routes,
             *files.routes,
             *agent.routes,
