@@ -329,3 +329,45 @@ def test_render_durations_repeat_for_a_seed() -> None:
 
     assert finish_times(1) == finish_times(1)
     assert finish_times(1) != finish_times(2)
+
+
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(poll_shape="minimal")])
+async def test_the_minimal_poll_shape_has_status_progress_and_output_url_under_data(
+    api: Api, clock: VirtualClock
+) -> None:
+    user = await api.new_user()
+    await api.submit_render(user, "render_1", draft_of())
+    pending = (await api.poll(user, "render_1")).json()
+    assert pending == {"success": True, "data": {"status": "pending", "progress": 0,
+                                                 "outputUrl": None}}  # fmt: skip
+    clock.advance(90)
+    data = (await api.poll(user, "render_1")).json()["data"]
+    assert (data["status"], data["progress"]) == ("completed", 100)
+    assert (await api.http.get(data["outputUrl"])).status_code == 200
+
+
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(submit_shape="reference")])
+async def test_the_reference_submit_answer_is_success_and_data_with_id_status_progress(
+    api: Api,
+) -> None:
+    user = await api.new_user()
+    response = await api.submit_render(user, "render_1", draft_of())
+    assert response.json() == {
+        "success": True, "data": {"id": "render_1", "status": "pending", "progress": 0}
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "nemo_fake_config",
+    [FakeConfig(poll_shape=shape, render_failure_rate=1.0)
+     for shape in ("current", "reference", "early", "minimal")],
+)  # fmt: skip
+async def test_a_failed_render_carries_error_in_every_poll_shape(
+    api: Api, clock: VirtualClock
+) -> None:
+    user = await api.new_user()
+    await api.submit_render(user, "render_1", draft_of())
+    clock.advance(120)
+    body = (await api.poll(user, "render_1")).json()
+    job = body.get("data") or body
+    assert job["status"] == "failed" and "retry with a new id" in job["error"]

@@ -117,17 +117,18 @@ class NemoApi:
             "output": {"format": "mp4", "quality": "high"},
         }
         return _render_status(
-            await self._call("POST", "/api/render/proxy/lambda", json=body, raw=True)
+            await self._call("POST", "/api/render/proxy/lambda", json=body, raw=True), render_id
         )
 
     async def render_status(self, render_id: str) -> RenderStatus:
         return _render_status(
-            await self._call("GET", f"/api/render/proxy/lambda/{render_id}", raw=True)
+            await self._call("GET", f"/api/render/proxy/lambda/{render_id}", raw=True), render_id
         )
 
     async def cancel_render(self, render_id: str) -> RenderStatus:
         return _render_status(
-            await self._call("POST", f"/api/render/proxy/lambda/{render_id}/cancel", raw=True)
+            await self._call("POST", f"/api/render/proxy/lambda/{render_id}/cancel", raw=True),
+            render_id,
         )
 
     async def download(
@@ -267,13 +268,14 @@ def parse_event(data: str) -> list[AgentEvent]:
     return found
 
 
-def _render_status(body: dict[str, Any]) -> RenderStatus:
+def _render_status(body: dict[str, Any], render_id: str) -> RenderStatus:
     """Every documented poll shape: top-level status (current doc), `data` with `outputUrl`
-    (api-reference.md), or `taskId` with `output.url` (early doc)."""
+    (api-reference.md, and a minimal variant without the id), or `taskId` with `output.url`
+    (early doc). A body without an id is about the render asked for, `render_id`."""
     job: dict[str, Any] = body["data"] if isinstance(body.get("data"), dict) else body
     output: dict[str, Any] = job["output"] if isinstance(job.get("output"), dict) else {}
     return RenderStatus(
-        id=str(job.get("id") or job.get("taskId") or ""),
+        id=str(job.get("id") or job.get("taskId") or render_id),
         status=str(job.get("status", "pending")),
         progress=int(job.get("progress") or 0),
         url=output.get("url") or job.get("outputUrl"),

@@ -60,10 +60,11 @@ def main() -> None:
 )
 @click.option(
     "--poll-shape",
-    type=click.Choice(["current", "reference", "early"]),
+    type=click.Choice(["current", "reference", "early", "minimal"]),
     default="current",
     show_default=True,
-    help="Body shape of render polls: vendor SKILL.md, api-reference.md, or early SKILL.md.",
+    help="Body shape of render polls: vendor SKILL.md, api-reference.md, early SKILL.md, or "
+    "the minimal {success, data: {status, progress, outputUrl}}.",
 )
 @click.option(
     "--event-shape",

@@ -19,7 +19,8 @@ DURATIONS = (
     "heartbeat_seconds", "stream_faults.stall_seconds", "stream_faults.event_latency",
 )  # fmt: skip
 
-PollShape = Literal["current", "reference", "early"]
+PollShape = Literal["current", "reference", "early", "minimal"]
+SubmitShape = Literal["current", "reference"]
 AttributionRule = Literal["export", "all", "none"]
 EventShape = Literal["adk", "typed"]
 HeartbeatStyle = Literal["both", "empty", "event"]
@@ -61,8 +62,14 @@ class FakeConfig:
     seed: int = 0
     # Render poll body: "current" = vendor SKILL.md (top-level status, output.url),
     # "reference" = api-reference.md ({"success", "data": {..., "outputUrl"}}),
-    # "early" = early SKILL.md ({"taskId", "status", "output": {"url", "duration", "size"}}).
+    # "early" = early SKILL.md ({"taskId", "status", "output": {"url", "duration", "size"}}),
+    # "minimal" = the SKILL.md of VH:7fe0b89 ({"success", "data": {"status", "progress",
+    # "outputUrl"}}).
     poll_shape: PollShape = "current"
+    # Render submit answer: "current" = the same body as a poll (the fake's own choice where
+    # V shows none), "reference" = api-reference.md ({"success": true, "data": {"id",
+    # "status": "pending", "progress"}}).
+    submit_shape: SubmitShape = "current"
     # Which calls answer HTTP 402 without the X-Skill-* attribution headers. The docs only
     # say exports do; "all" makes every authenticated call strict.
     attribution_required: AttributionRule = "export"

@@ -269,7 +269,12 @@ async def test_a_failing_render_is_retried_once_with_a_new_id(
 
 
 @pytest.mark.parametrize(
-    "nemo_fake_config", [FakeConfig(poll_shape="reference"), FakeConfig(poll_shape="early")]
+    "nemo_fake_config",
+    [
+        FakeConfig(poll_shape="reference", submit_shape="reference"),
+        FakeConfig(poll_shape="early"),
+        FakeConfig(poll_shape="minimal"),
+    ],
 )
 async def test_every_documented_poll_shape_exports(harness: Harness, sample_video: Path) -> None:
     await harness.assistant.upload([str(sample_video)])

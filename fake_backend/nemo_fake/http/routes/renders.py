@@ -33,6 +33,10 @@ async def submit(request: Request) -> Response:
         output=object_field(body, "output"),
         fails=bool((rule := fired_rule(request)) and rule.fail_render),
     )
+    backend = backend_of(request)
+    if backend.config.submit_shape == "reference":
+        now = backend.now()
+        return JSONResponse({"success": True, "data": {"id": job.id, **_common(job, now)}})
     return await _job_response(request, job)
 
 
@@ -85,6 +89,8 @@ async def _job_response(request: Request, job: RenderJob) -> Response:
         return JSONResponse({"success": True, "data": _reference_body(job, now, url)})
     if shape == "early":
         return JSONResponse(await _early_body(backend, job, now, url))
+    if shape == "minimal":
+        return JSONResponse({"success": True, "data": {**_common(job, now), "outputUrl": url}})
     return JSONResponse({"code": int(Code.OK), **_current_body(job, now, url)})
 
 
