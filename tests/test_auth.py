@@ -203,3 +203,71 @@ async def test_a_render_download_url_is_new_in_every_run_of_the_same_seed() -> N
             job = fake.backend.submit_render(account, "r1", session.session_id, draft, None)
             secrets.append(job.file_secret)
     assert secrets[0] != secrets[1]
+
+
+TOKEN = "/api/auth/anonymous-token"
+
+
+@pytest.mark.parametrize(
+    "nemo_fake_config",
+    [FakeConfig(), FakeConfig(token_ttl=DAY, rate_window=7 * DAY, tokens_per_address=None)],
+    ids=["7-day-token", "1-day-token-7-day-window"],
+)
+async def test_an_expired_token_is_renewed_with_the_same_client_id_for_the_same_user(
+    api: Api, clock: VirtualClock, nemo_fake_config: FakeConfig
+) -> None:
+    first = (await api.http.post(TOKEN, headers={"X-Client-Id": "renewing"})).json()["data"]
+    assert nemo_fake_config.token_ttl is not None
+    clock.advance(nemo_fake_config.token_ttl)  # expired now, though the rate window runs on
+    renewed = await api.http.post(TOKEN, headers={"X-Client-Id": "renewing"})
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["data"]["user_id"] == first["user_id"]
+    assert renewed.json()["data"]["token"] != first["token"]
+    again = await api.http.post(TOKEN, headers={"X-Client-Id": "renewing"})
+    assert (again.status_code, error_code(again)) == (429, 429)  # the new one still works
+
+
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(token_ttl=None)])
+async def test_a_token_that_never_expires(api: Api, clock: VirtualClock) -> None:
+    issued = (await api.http.post(TOKEN, headers={"X-Client-Id": "forever"})).json()["data"]
+    assert issued["expires_at"] is None
+    clock.advance(365 * DAY)
+    balance = await api.http.get(
+        "/api/credits/balance/simple", headers={"Authorization": f"Bearer {issued['token']}"}
+    )
+    assert balance.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "nemo_fake_config",
+    [FakeConfig(client_id_required=False, tokens_per_address=5, rate_window=3600)],
+)
+async def test_without_a_required_client_id_each_request_is_a_new_user_limited_per_hour(
+    api: Api, clock: VirtualClock
+) -> None:
+    users = [(await api.http.post(TOKEN)).json()["data"]["user_id"] for _ in range(5)]
+    assert len(set(users)) == 5
+    refused = await api.http.post(TOKEN)
+    assert (refused.status_code, error_code(refused)) == (429, 429)
+    assert "5 anonymous tokens per address per hour" in refused.json()["message"]
+    clock.advance(3600)
+    assert (await api.http.post(TOKEN)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("client_id", "status"),
+    [("x" * 64, 200), ("client-1732600000-12345", 200), ("x" * 65, 400), ("tab\there", 400)],
+)
+async def test_any_printable_client_id_up_to_64_characters_is_taken(
+    api: Api, client_id: str, status: int
+) -> None:
+    response = await api.http.post(TOKEN, headers={"X-Client-Id": client_id})
+    assert response.status_code == status
+    if status == 400:
+        assert "printable and at most 64 characters" in response.json()["message"]
+
+
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(anonymous_scopes=("*",))])
+async def test_the_anonymous_scopes_are_a_setting(api: Api) -> None:
+    issued = (await api.http.post(TOKEN, headers={"X-Client-Id": "scopes"})).json()["data"]
+    assert issued["scopes"] == ["*"]

@@ -78,9 +78,17 @@ class FakeConfig:
     web_url: str = "https://nemovideo.com"
 
     anonymous_credits: int = 100
-    token_ttl: float = 7 * DAY
+    # Anonymous tokens: how long one lasts (None: never expires, as one era's docs said), and
+    # how many a client id and an address may get in `rate_window` (None: no limit). A client
+    # id asking again once its token has expired or been revoked always gets one.
+    token_ttl: float | None = 7 * DAY
     rate_window: float = 7 * DAY
+    tokens_per_client: int | None = 1
     tokens_per_address: int | None = 10
+    # X-Client-Id on the token request: required (400 without), or optional (early docs sent
+    # none; each such request is then a new user).
+    client_id_required: bool = True
+    anonymous_scopes: tuple[str, ...] = ("read", "write", "upload")
     claim_ttl: int = 604_800
 
     max_upload_bytes: int = 500 * MB
@@ -138,7 +146,12 @@ class FakeConfig:
             raise SettingError(
                 "render_seconds", "render_seconds must be (low, high) with 0 < low <= high"
             )
-        for name in ("token_ttl", "rate_window", "max_upload_bytes", "max_storage_bytes",
+        if self.token_ttl is not None and self.token_ttl <= 0:
+            raise SettingError("token_ttl", "token_ttl must be positive, or null (never expires)")
+        for name in ("tokens_per_client", "tokens_per_address"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise SettingError(name, f"{name} must not be negative, or null (no limit)")
+        for name in ("rate_window", "max_upload_bytes", "max_storage_bytes",
                      "render_fps", "max_render_ms"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise SettingError(name, f"{name} must be positive")

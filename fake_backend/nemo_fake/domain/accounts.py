@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from nemo_fake.config import FakeConfig
+from nemo_fake.config import DAY, FakeConfig
 from nemo_fake.domain.ids import IdFactory
 from nemo_fake.domain.ledger import Ledger
 from nemo_fake.errors import ApiError, Code
 
-ANONYMOUS_SCOPES = ("read", "write", "upload")
-MAX_CLIENT_ID_LENGTH = 128
+# "any unique, stable string (<= 64 chars)" (vendor SKILL.md from VH:ff57a62 on).
+MAX_CLIENT_ID_LENGTH = 64
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Token:
     value: str
     user_id: str
     issued_at: float
-    expires_at: float
+    expires_at: float | None  # None: never (the "does not expire" era)
     scopes: tuple[str, ...]
     revoked: bool = False
 
@@ -63,36 +63,63 @@ class Accounts:
         self.tokens: dict[str, Token] = {}
         self.claims: dict[str, ClaimToken] = {}
         # (issued_at, client_id, address) of every anonymous token, for the rate windows.
-        self._issued: list[tuple[float, str, str]] = []
+        self._issued: list[tuple[float, str | None, str]] = []
+        # Each user's newest token: a renewal is asking again once it no longer works.
+        self._newest: dict[str, Token] = {}
 
-    def issue_anonymous(self, client_id: str, address: str, now: float) -> Issue:
+    def issue_anonymous(self, client_id: str | None, address: str, now: float) -> Issue:
+        """A token for the client id's anonymous user (made on first sight, credits and all).
+
+        Rate limits count tokens in `rate_window`: per client id (`tokens_per_client`) and per
+        address (`tokens_per_address`). A renewal, the same client id asking again once its
+        user's newest token has expired or been revoked, always succeeds, for the same user
+        (vendor CHANGELOG 1.8). Without `client_id_required`, a request without the header
+        gets a new user each time."""
         client_id = self._check_client_id(client_id)
-        window_start = now - self._config.rate_window
-        recent = [entry for entry in self._issued if entry[0] > window_start]
-        if any(entry[1] == client_id for entry in recent):
-            raise ApiError(
-                Code.RATE_LIMITED,
-                "Rate limit: 1 anonymous token per client id per 7 days, retry in 30s",
-            )
-        limit = self._config.tokens_per_address
-        if limit is not None and sum(entry[2] == address for entry in recent) >= limit:
-            raise ApiError(
-                Code.RATE_LIMITED,
-                f"Rate limit: {limit} anonymous tokens per address per 7 days, retry in 30s",
-            )
-        # The same client id comes back to the same anonymous user, credits and all.
-        account = self._by_client.get(client_id)
+        account = self._by_client.get(client_id) if client_id else None
+        if account is None or not self._renewal(account.user_id, now):
+            self._check_rates(client_id, address, now)
         if account is None:
             account = Account(self._ids.user_id(), "anonymous", client_id, now)
             account.ledger.grant(self._config.anonymous_credits, "anonymous-signup", now)
             self.by_user[account.user_id] = account
-            self._by_client[client_id] = account
+            if client_id:
+                self._by_client[client_id] = account
+        ttl = self._config.token_ttl
         token = Token(
-            self._ids.token(), account.user_id, now, now + self._config.token_ttl, ANONYMOUS_SCOPES
+            self._ids.token(),
+            account.user_id,
+            now,
+            None if ttl is None else now + ttl,
+            tuple(self._config.anonymous_scopes),
         )
         self.tokens[token.value] = token
+        self._newest[account.user_id] = token
         self._issued.append((now, client_id, address))
         return Issue(account, token)
+
+    def _renewal(self, user_id: str, now: float) -> bool:
+        newest = self._newest.get(user_id)
+        return newest is not None and (newest.revoked or _expired(newest, now))
+
+    def _check_rates(self, client_id: str | None, address: str, now: float) -> None:
+        window = self._config.rate_window
+        recent = [entry for entry in self._issued if entry[0] > now - window]
+        per_client = self._config.tokens_per_client
+        from_client = sum(entry[1] == client_id for entry in recent) if client_id else 0
+        if per_client is not None and from_client >= per_client:
+            raise ApiError(
+                Code.RATE_LIMITED,
+                f"Rate limit: {per_client} anonymous token(s) per client id per "
+                f"{_span(window)}, retry in 30s",
+            )
+        per_address = self._config.tokens_per_address
+        if per_address is not None and sum(entry[2] == address for entry in recent) >= per_address:
+            raise ApiError(
+                Code.RATE_LIMITED,
+                f"Rate limit: {per_address} anonymous tokens per address per {_span(window)}, "
+                "retry in 30s",
+            )
 
     def authenticate(self, bearer: str | None, now: float) -> Account:
         if not bearer:
@@ -104,7 +131,7 @@ class Accounts:
             raise ApiError(Code.BAD_TOKEN, "Unknown token")
         if token.revoked:
             raise ApiError(Code.BAD_TOKEN, "Token revoked")
-        if now >= token.expires_at:
+        if _expired(token, now):
             raise ApiError(Code.BAD_TOKEN, "Token expired, get a new anonymous token")
         return self.by_user[token.user_id]
 
@@ -125,14 +152,29 @@ class Accounts:
         self.claims[claim.value] = claim
         return claim
 
-    @staticmethod
-    def _check_client_id(client_id: str) -> str:
-        client_id = client_id.strip()
+    def _check_client_id(self, client_id: str | None) -> str | None:
+        client_id = (client_id or "").strip()
         if not client_id:
-            raise ApiError(Code.BAD_REQUEST, "Missing X-Client-Id header")
+            if self._config.client_id_required:
+                raise ApiError(Code.BAD_REQUEST, "Missing X-Client-Id header")
+            return None
         if len(client_id) > MAX_CLIENT_ID_LENGTH or not client_id.isprintable():
             raise ApiError(
                 Code.BAD_REQUEST,
                 f"X-Client-Id must be printable and at most {MAX_CLIENT_ID_LENGTH} characters",
             )
         return client_id
+
+
+def _expired(token: Token, now: float) -> bool:
+    return token.expires_at is not None and now >= token.expires_at
+
+
+def _span(seconds: float) -> str:
+    """A rate window in words: "7 days", "hour", or seconds."""
+    if seconds == 3600:
+        return "hour"
+    if seconds % DAY == 0:
+        days = int(seconds // DAY)
+        return "day" if days == 1 else f"{days} days"
+    return f"{seconds:g} s"

@@ -149,7 +149,7 @@ class NemoBackend:
     # -- auth -------------------------------------------------------------------------------
 
     @_one_at_a_time
-    def issue_anonymous_token(self, client_id: str, address: str) -> Issue:
+    def issue_anonymous_token(self, client_id: str | None, address: str) -> Issue:
         return self.accounts.issue_anonymous(client_id, address, self.now())
 
     @_one_at_a_time
