@@ -37,12 +37,15 @@ JSON_ENDPOINTS = [
     ("POST", "/api/tasks/me/with-session/nemo_agent"),
     ("POST", "/api/upload-video/nemo_agent/me/{sid}"),
     ("POST", "/api/render/proxy/lambda"),
+    ("POST", "/api/render/proxy/draft"),  # with legacy_render_paths (ALL_PATHS below)
     ("POST", "/run_sse"),
     ("POST", "/_fake/faults"),
     ("POST", "/_fake/clock/advance"),
     ("POST", "/_fake/clock/speed"),
     ("PATCH", "/_fake/config"),
 ]
+# Settings under which every endpoint above is served (some belong to one era only).
+ALL_PATHS = FakeConfig(legacy_render_paths=True)
 # POST endpoints that read no body at all.
 BODILESS_POSTS = {
     "/api/auth/anonymous-token",

@@ -225,3 +225,13 @@ def test_a_scaled_clock_changes_speed(guarded_scaled_fake: str) -> None:
         with pytest.raises(ControlError, match="speed must be a number > 0"):
             remote.set_speed(0)
         remote.set_speed(60)
+
+
+def test_configuring_a_fake_never_changes_the_config_it_was_given() -> None:
+    # One FakeConfig often parametrizes many tests; a test that PATCHes its fake's settings
+    # must not leak them into the next.
+    given = FakeConfig(render_fps=2)
+    with NemoFake(given) as fake:
+        fake.configure({"render_fps": 5})
+        assert fake.config.render_fps == 5
+    assert given.render_fps == 2

@@ -14,7 +14,7 @@ import pytest
 
 from nemo_fake import NemoFake, ScaledClock
 from nemo_fake.testing import serve
-from tests.support import BODILESS_POSTS, JSON_ENDPOINTS, Api, error_code, sse_body
+from tests.support import ALL_PATHS, BODILESS_POSTS, JSON_ENDPOINTS, Api, error_code, sse_body
 
 DEEP = 1_000
 
@@ -27,6 +27,7 @@ def _nested_objects(depth: int) -> str:
     return '{"a": ' * depth + "1" + "}" * depth
 
 
+@pytest.mark.parametrize("nemo_fake_config", [ALL_PATHS])
 @pytest.mark.parametrize(("method", "path"), JSON_ENDPOINTS)
 @pytest.mark.parametrize("where", ["top", "field"])
 @pytest.mark.parametrize("depth", [100, DEEP])  # past the fake's limit; past Python's too

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nemo_fake import Code, NemoFake
-from tests.support import ATTRIBUTION, JSON_ENDPOINTS, sse_body
+from tests.support import ALL_PATHS, ATTRIBUTION, JSON_ENDPOINTS, sse_body
 
 DOCUMENTED = {int(code) for code in Code}
 
@@ -73,7 +73,7 @@ async def test_hostile_json_gets_a_documented_code_never_a_5xx(
     endpoint: tuple[str, str], body: str
 ) -> None:
     method, path = endpoint
-    with NemoFake() as fake:
+    with NemoFake(ALL_PATHS) as fake:
         issued = fake.backend.issue_anonymous_token("c", "127.0.0.1")
         session = fake.backend.create_session(issued.account, "p", "en")
         headers = {"Authorization": f"Bearer {issued.token.value}", **ATTRIBUTION}

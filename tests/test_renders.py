@@ -371,3 +371,32 @@ async def test_a_failed_render_carries_error_in_every_poll_shape(
     body = (await api.poll(user, "render_1")).json()
     job = body.get("data") or body
     assert job["status"] == "failed" and "retry with a new id" in job["error"]
+
+
+EARLY = FakeConfig(legacy_render_paths=True, poll_shape="early")
+
+
+@pytest.mark.parametrize("nemo_fake_config", [EARLY])
+async def test_the_earliest_render_paths_submit_to_draft_and_poll_without_lambda(
+    api: Api, clock: VirtualClock
+) -> None:
+    user = await api.new_user()
+    body = {"id": "render_1", "sessionId": user.session_id, "draft": draft_of()}
+    submitted = await api.http.post("/api/render/proxy/draft", headers=user.headers, json=body)
+    assert submitted.status_code == 200 and submitted.json()["taskId"] == "render_1"
+    clock.advance(90)
+    polled = (await api.http.get("/api/render/proxy/render_1", headers=user.headers)).json()
+    assert (polled["taskId"], polled["status"]) == ("render_1", "completed")
+    assert (await api.http.get(polled["output"]["url"])).status_code == 200
+    # The /lambda paths answer too, and /download is still the download, not a poll.
+    assert (await api.poll(user, "render_1")).json()["status"] == "completed"
+    download = await api.http.get("/api/render/proxy/render_1/download", headers=user.headers)
+    assert download.headers["content-type"] == "video/mp4"
+
+
+async def test_the_earliest_render_paths_are_unknown_unless_asked_for(api: Api) -> None:
+    user = await api.new_user()
+    body = {"id": "render_1", "sessionId": user.session_id, "draft": draft_of()}
+    submitted = await api.http.post("/api/render/proxy/draft", headers=user.headers, json=body)
+    polled = await api.http.get("/api/render/proxy/render_1", headers=user.headers)
+    assert [r.status_code for r in (submitted, polled)] == [404, 404]

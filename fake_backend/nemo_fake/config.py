@@ -70,6 +70,9 @@ class FakeConfig:
     # V shows none), "reference" = api-reference.md ({"success": true, "data": {"id",
     # "status": "pending", "progress"}}).
     submit_shape: SubmitShape = "current"
+    # Also serve the earliest docs' render paths: POST /api/render/proxy/draft (submit) and
+    # GET /api/render/proxy/<id> (poll, in `poll_shape`), beside the /lambda ones.
+    legacy_render_paths: bool = False
     # Which calls answer HTTP 402 without the X-Skill-* attribution headers. The docs only
     # say exports do; "all" makes every authenticated call strict.
     attribution_required: AttributionRule = "export"

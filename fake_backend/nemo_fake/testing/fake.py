@@ -7,6 +7,7 @@ and app stay public for anything the helpers don't cover. Its controls are the i
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -77,7 +78,9 @@ class NemoFake(Generic[ClockT]):
         base_url: str = DEFAULT_BASE_URL,
         admin_token: str | None = None,
     ) -> None:
-        self.config: FakeConfig = config or FakeConfig()
+        # A copy: `configure` changes the fake's settings in place, never the caller's object
+        # (a config shared by parametrized tests, say).
+        self.config: FakeConfig = copy.deepcopy(config) if config else FakeConfig()
         # Without a clock the overloads make this a NemoFake[VirtualClock].
         self.clock: ClockT = clock if clock is not None else cast(ClockT, VirtualClock())
         # storage=None: the backend makes a temporary directory and `close()` deletes it.

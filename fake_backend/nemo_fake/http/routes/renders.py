@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.requests import Request
@@ -13,7 +14,7 @@ from nemo_fake.domain.renders import RenderJob
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import authenticate, backend_of
 from nemo_fake.http.body import json_object, object_field, string_field
-from nemo_fake.http.faults import fired_rule, operation
+from nemo_fake.http.faults import Handler, fired_rule, operation
 from nemo_fake.http.offload import off_loop
 
 MP4 = "video/mp4"
@@ -144,10 +145,25 @@ async def _early_body(
     return {"taskId": job.id, **_common(job, now), "output": output}
 
 
+def _earliest_era(handler: Handler) -> Handler:
+    """Served only with `legacy_render_paths`; otherwise the path is unknown, as today."""
+
+    @functools.wraps(handler)
+    async def run(request: Request) -> Response:
+        if not backend_of(request).config.legacy_render_paths:
+            raise ApiError(Code.NOT_FOUND)
+        return await handler(request)
+
+    return run
+
+
 routes = [
+    # The earliest docs' paths (VH:27ce8fe, e0833df): submit to /draft, poll without /lambda.
+    Route("/api/render/proxy/draft", _earliest_era(submit), methods=["POST"]),
     Route("/api/render/proxy/lambda", submit, methods=["POST"]),
     Route("/api/render/proxy/lambda/{render_id}", poll, methods=["GET"]),
     Route("/api/render/proxy/lambda/{render_id}/cancel", cancel, methods=["POST"]),
     Route("/api/render/proxy/{render_id}/download", download, methods=["GET"]),
+    Route("/api/render/proxy/{render_id}", _earliest_era(poll), methods=["GET"]),
     Route("/cdn/renders/{secret}/{name}", cdn_render, methods=["GET"]),
 ]
