@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from nemo_fake import FakeConfig, NemoBackend, VirtualClock, media
-from tests.support import ATTRIBUTION, Api, User, draft_of, error_code
+from tests.support import ATTRIBUTION, Api, User, draft_of, error_code, sse_body
 
 
 @pytest.fixture
@@ -400,3 +400,25 @@ async def test_the_earliest_render_paths_are_unknown_unless_asked_for(api: Api) 
     submitted = await api.http.post("/api/render/proxy/draft", headers=user.headers, json=body)
     polled = await api.http.get("/api/render/proxy/render_1", headers=user.headers)
     assert [r.status_code for r in (submitted, polled)] == [404, 404]
+
+
+@pytest.mark.parametrize(
+    "nemo_fake_config", [FakeConfig(attribution_required="session_and_run_sse")]
+)
+async def test_the_era_that_attributed_session_and_run_sse_only(api: Api) -> None:
+    user = await api.new_user(with_session=False)
+    bare = {"Authorization": f"Bearer {user.token}"}
+    session = await api.http.post(
+        "/api/tasks/me/with-session/nemo_agent", headers=bare, json={"task_name": "t"}
+    )
+    assert (session.status_code, error_code(session)) == (402, 402)
+    assert "Missing attribution header(s) X-Skill-Source" in session.json()["message"]
+    user = await api.new_user()  # with the headers
+    bare = {"Authorization": f"Bearer {user.token}"}
+    chat = await api.http.post("/run_sse", headers=bare, json=sse_body(user.session_id, "hi"))
+    assert (chat.status_code, error_code(chat)) == (402, 402)
+    render = await api.http.post(
+        "/api/render/proxy/lambda", headers=bare,
+        json={"id": "r1", "sessionId": user.session_id, "draft": draft_of()},
+    )  # fmt: skip
+    assert render.status_code == 200  # renders were not attributed in that era

@@ -21,7 +21,7 @@ DURATIONS = (
 
 PollShape = Literal["current", "reference", "early", "minimal"]
 SubmitShape = Literal["current", "reference"]
-AttributionRule = Literal["export", "all", "none"]
+AttributionRule = Literal["export", "all", "none", "session_and_run_sse"]
 EventShape = Literal["adk", "typed"]
 HeartbeatStyle = Literal["both", "empty", "event"]
 
@@ -74,7 +74,8 @@ class FakeConfig:
     # GET /api/render/proxy/<id> (poll, in `poll_shape`), beside the /lambda ones.
     legacy_render_paths: bool = False
     # Which calls answer HTTP 402 without the X-Skill-* attribution headers. The docs only
-    # say exports do; "all" makes every authenticated call strict.
+    # say exports do; "all" makes every authenticated call strict; "session_and_run_sse" is
+    # the era that sent them on those two calls only.
     attribution_required: AttributionRule = "export"
     # Key(s) the error message is sent under; the docs never show one, so both by default.
     message_keys: tuple[str, ...] = ("message", "msg")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from starlette.requests import Request
 
 from nemo_fake.domain.accounts import Account
@@ -32,17 +34,27 @@ def missing_attribution(request: Request) -> list[str]:
     return [name for name in ATTRIBUTION_HEADERS if not request.headers.get(name, "").strip()]
 
 
-def authenticate(request: Request, *, export: bool = False) -> Account:
-    """The caller's account. `export` marks calls where missing attribution means HTTP 402."""
+# The calls an attribution rule may name, besides "all": see FakeConfig.attribution_required.
+AttributedCall = Literal["export", "session", "run_sse"]
+ATTRIBUTED_CALLS: dict[str, tuple[str, ...]] = {
+    "export": ("export",),
+    "session_and_run_sse": ("session", "run_sse"),
+    "none": (),
+}
+
+
+def authenticate(request: Request, *, call: AttributedCall | None = None) -> Account:
+    """The caller's account. `call` names the calls an attribution rule can single out; where
+    the rule in force covers this one, missing attribution headers mean HTTP 402."""
     backend = backend_of(request)
     account = backend.authenticate(bearer_token(request))
     rule = backend.config.attribution_required
-    if rule == "all" or (rule == "export" and export):
+    if rule == "all" or call in ATTRIBUTED_CALLS.get(rule, ()):
         missing = missing_attribution(request)
         if missing:
+            what = "Export blocked: missing" if call == "export" else "Missing"
             raise ApiError(
-                Code.EXPORT_BLOCKED,
-                "Export blocked: missing attribution header(s) " + ", ".join(missing),
+                Code.EXPORT_BLOCKED, f"{what} attribution header(s) " + ", ".join(missing)
             )
     return account
 

@@ -33,7 +33,7 @@ CAMEL_CASE = {"appName": "app_name", "userId": "user_id", "sessionId": "session_
 
 @operation("run_sse")
 async def run_sse(request: Request) -> Response:
-    account = authenticate(request)
+    account = authenticate(request, call="run_sse")
     body = await json_object(request)
     for camel, snake in CAMEL_CASE.items():
         if camel in body and snake not in body:

@@ -22,7 +22,7 @@ MP4 = "video/mp4"
 
 @operation("render_submit")
 async def submit(request: Request) -> Response:
-    account = authenticate(request, export=True)
+    account = authenticate(request, call="export")
     body = await json_object(request)
     if "draft" not in body:
         raise ApiError(Code.BAD_REQUEST, "Missing field: draft", field="draft")

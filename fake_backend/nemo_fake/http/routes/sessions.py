@@ -14,7 +14,7 @@ from nemo_fake.http.faults import operation
 
 @operation("create_session")
 async def create_session(request: Request) -> Response:
-    account = authenticate(request)
+    account = authenticate(request, call="session")
     check_user_segment(account, request.path_params["user"])
     check_app_name(request.path_params["app"])
     body = await json_object(request)
