@@ -19,6 +19,7 @@ import yaml
 from nemo_fake.clock import MAX_SPEED
 from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.domain.faults import FaultRule
+from nemo_fake.profiles import PROFILES as _PROFILES
 
 if TYPE_CHECKING:
     from nemo_fake.clock import ScaledClock
@@ -28,11 +29,12 @@ if TYPE_CHECKING:
 # Each command imports what it uses when it runs: `sample-video` needs PyAV, not the web stack.
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+PROFILE_NAMES = tuple(_PROFILES)
 # A sample is for trying uploads: an hour is plenty, and a typo cannot fill the disk.
 MAX_SAMPLE_SECONDS = 3600.0
 # serve's flags that set a FakeConfig field: option name -> field.
-SETTING_FLAGS = {"seed": "seed", "poll_shape": "poll_shape", "event_shape": "event_shape",
-                 "silent_ratio": "silent_edit_ratio"}  # fmt: skip
+SETTING_FLAGS = {"profile": "profile", "seed": "seed", "poll_shape": "poll_shape",
+                 "event_shape": "event_shape", "silent_ratio": "silent_edit_ratio"}  # fmt: skip
 
 
 @click.group()
@@ -57,6 +59,13 @@ def main() -> None:
     show_default=True,
     type=click.FloatRange(min=0, min_open=True, max=MAX_SPEED),
     help="API seconds per wall-clock second (1 = the documented durations).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILE_NAMES)),
+    default="current",
+    show_default=True,
+    help="A protocol era's settings (nemo-fake profiles lists them); other flags override it.",
 )
 @click.option(
     "--poll-shape",
@@ -112,6 +121,7 @@ def serve(
     port: int,
     seed: int,
     speed: float,
+    profile: str,
     poll_shape: str,
     event_shape: str,
     silent_ratio: float,
@@ -185,6 +195,8 @@ def _serve(
             click.echo(
                 f"nemo-fake serving the NemoVideo API at {url} (seed {config.seed}, speed {speed}x)"
             )
+            if config.profile != "current":
+                click.echo(f"profile {config.profile}: {_PROFILES[config.profile].title}")
             if banner is not None:
                 click.echo(banner)
             click.echo(f"Uploads and renders go to {fake.backend.storage} (deleted on exit).")
@@ -299,6 +311,18 @@ def _configure(base: FakeConfig, overrides: Mapping[str, object]) -> FakeConfig:
         return with_overrides(base, overrides)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--set") from None
+
+
+@main.command()
+def profiles() -> None:
+    """List the protocol-era profiles, what each sets, and where each value comes from."""
+    from nemo_fake.profiles import PROFILES
+
+    for era in PROFILES.values():
+        click.echo(f"{era.name}: {era.title}")
+        for key, value in era.settings.items():
+            shown = list(value) if isinstance(value, tuple) else value
+            click.echo(f"  {key:<21} {shown!r:<28} {era.sources[key]}")
 
 
 @main.group()

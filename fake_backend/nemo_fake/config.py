@@ -60,6 +60,9 @@ class FakeConfig:
     """
 
     seed: int = 0
+    # The protocol era the settings came from (nemo_fake.profiles; `nemo-fake profiles` lists
+    # them). Setting it sets the era's settings; later settings override those in turn.
+    profile: str = "current"
     # Render poll body: "current" = vendor SKILL.md (top-level status, output.url),
     # "reference" = api-reference.md ({"success", "data": {..., "outputUrl"}}),
     # "early" = early SKILL.md ({"taskId", "status", "output": {"url", "duration", "size"}}),
@@ -165,6 +168,19 @@ class FakeConfig:
                 raise SettingError(name, f"{name} must not be negative")
         if not self.message_keys:
             raise SettingError("message_keys", "message_keys needs at least one key")
+        from nemo_fake.profiles import PROFILES  # profiles are built from this module's names
+
+        if self.profile not in PROFILES:
+            raise SettingError(
+                "profile", f"unknown profile {self.profile!r}; one of {', '.join(PROFILES)}"
+            )
+
+    @classmethod
+    def for_profile(cls, name: str, **overrides: Any) -> FakeConfig:
+        """The settings of the era `name` (see nemo_fake.profiles), then `overrides`:
+        `FakeConfig.for_profile("reference", seed=3)`. (`FakeConfig(profile=...)` only records
+        a name.)"""
+        return with_overrides(cls(), {"profile": name, **overrides})
 
     def to_dict(self) -> dict[str, Any]:
         """Every setting, as JSON has them: tuples as lists, `stream_faults` nested. What it
@@ -202,7 +218,7 @@ def with_overrides(config: FakeConfig, overrides: Mapping[str, Any]) -> FakeConf
     floats; anything else of the wrong type is refused with a `SettingError` naming the field.
     """
     updated = replace(config, stream_faults=replace(config.stream_faults))
-    for key, value in _dotted(overrides).items():
+    for key, value in _with_profile(_dotted(overrides)).items():
         target: Any = updated
         *path, name = key.split(".")
         for part in path:
@@ -216,6 +232,23 @@ def with_overrides(config: FakeConfig, overrides: Mapping[str, Any]) -> FakeConf
         setattr(target, name, _coerce(key, hints[name], value))
     updated.check()
     return updated
+
+
+def _with_profile(overrides: dict[str, Any]) -> dict[str, Any]:
+    """A `profile` among the overrides stands for its era's settings, which the other
+    overrides then override in turn."""
+    if "profile" not in overrides:
+        return overrides
+    from nemo_fake.profiles import profile  # profiles are built from this module's names
+
+    name = overrides["profile"]
+    if not isinstance(name, str):
+        raise SettingError("profile", "profile takes a profile name")
+    try:
+        bundle = profile(name).settings
+    except ValueError as error:
+        raise SettingError("profile", str(error)) from None
+    return {**bundle, **overrides}
 
 
 def update_in_place(config: FakeConfig, overrides: Mapping[str, Any]) -> list[str]:

@@ -1,0 +1,111 @@
+"""Profiles: the vendor's protocol eras, each a named bundle of settings with its source.
+
+Clients in the wild were written against different versions of the vendor's docs. A profile sets
+every setting one era documented; any setting can still be overridden on top (`--set`, PATCH
+/_fake/config). Sources: V = SKILL.md v1.9 (the current doc), R = references/api-reference.md,
+E = the early SKILL.md, VH:<commit> = a commit of the vendor's skill repository (see
+docs/sources.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from nemo_fake.config import DAY
+
+__all__ = ["PROFILES", "Profile", "profile"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One era: what each setting is in it, and where that value comes from."""
+
+    name: str
+    title: str
+    settings: Mapping[str, object]
+    sources: Mapping[str, str]
+
+
+def _profile(name: str, title: str, **values: tuple[object, str]) -> Profile:
+    return Profile(
+        name,
+        title,
+        {key: value for key, (value, _) in values.items()},
+        {key: source for key, (_, source) in values.items()},
+    )
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        _profile(
+            "current",
+            "vendor SKILL.md v1.9, the current doc (the default)",
+            poll_shape=("current", "V: status at the top level, the file at output.url"),
+            submit_shape=("current", "V shows no submit answer: the poll body"),
+            legacy_render_paths=(False, "V: /api/render/proxy/lambda"),
+            event_shape=("adk", "V and A: /run_sse is Google ADK's api_server"),
+            attribution_required=("export", "V, CHANGELOG 1.5: a render without them is 402"),
+            client_id_required=(True, "VH:ff57a62 on: HTTP 400 without X-Client-Id"),
+            token_ttl=(7 * DAY, "VH:4058666 on: 7 days"),
+            rate_window=(7 * DAY, "VH:ff57a62 on: per 7 days"),
+            tokens_per_client=(1, "VH:ff57a62 on: 1 per person per 7 days"),
+            tokens_per_address=(10, "VH:8dad8df on: 10 per 7 days per IP"),
+            anonymous_scopes=(("read", "write", "upload"), "VH:4058666 on"),
+        ),
+        _profile(
+            "reference",
+            "references/api-reference.md (R, VH:7fe0b89)",
+            poll_shape=("reference", "R: {success, data: {id, status, progress, outputUrl}}"),
+            submit_shape=("reference", "R: {success, data: {id, status: pending, progress}}"),
+            legacy_render_paths=(False, "R: /api/render/proxy/lambda"),
+            event_shape=("typed", "R illustrates {type: text|tool_call|tool_result|heartbeat}"),
+            attribution_required=("session_and_run_sse", "VH:7fe0b89: session and /run_sse"),
+            client_id_required=(False, "R: the token request needs no body or header"),
+            token_ttl=(7 * DAY, "R: expires_at, 7 days"),
+            rate_window=(3600.0, "R: 5 per IP per hour"),
+            tokens_per_client=(None, "R: no per-client limit"),
+            tokens_per_address=(5, "R: 5 per IP per hour"),
+            anonymous_scopes=(("*",), "R: scopes *"),
+        ),
+        _profile(
+            "no-expiry",
+            "the middle era: tokens that never expire (VH:c27cf3e..ac7a1d7)",
+            poll_shape=("current", "VH:9e7f2a5: the corrected response format"),
+            submit_shape=("current", "no submit answer shown"),
+            legacy_render_paths=(False, "/lambda since VH:762a39f"),
+            event_shape=("adk", "as V"),
+            attribution_required=("session_and_run_sse", "VH:288c689..0f53a2e"),
+            client_id_required=(True, "VH:ff57a62 on"),
+            token_ttl=(None, "VH:c27cf3e..ac7a1d7: tokens do not expire"),
+            rate_window=(7 * DAY, "VH:ff57a62: per 7 days"),
+            tokens_per_client=(1, "VH:ff57a62: 1 per person per 7 days"),
+            tokens_per_address=(10, "VH:ff57a62: at most 10 per IP per 7 days"),
+            anonymous_scopes=(("*",), "VH:9e7f2a5..17d6520: scopes *"),
+        ),
+        _profile(
+            "early",
+            "the first SKILL.md (E), before /lambda (VH:27ce8fe, e0833df)",
+            poll_shape=("early", "E: {taskId, status, progress, output: {url, duration, size}}"),
+            submit_shape=("current", "E shows no submit answer: the poll body"),
+            legacy_render_paths=(True, "E: POST /api/render/proxy/draft, GET .../proxy/<id>"),
+            event_shape=("adk", "E: as V"),
+            attribution_required=("none", "E sends no attribution headers"),
+            client_id_required=(False, "VH:27ce8fe..79e38a5: no body needed"),
+            token_ttl=(7 * DAY, "E: 7 days"),
+            rate_window=(3600.0, "VH:27ce8fe..79e38a5: 5 per IP per hour"),
+            tokens_per_client=(None, "E: no per-client limit"),
+            tokens_per_address=(5, "VH:27ce8fe..79e38a5: 5 per IP per hour"),
+            anonymous_scopes=(("read", "write", "upload"), "E does not say: the current value"),
+        ),
+    )
+}
+
+
+def profile(name: str) -> Profile:
+    """The profile called `name`, or ValueError naming the ones there are."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; one of {', '.join(PROFILES)}") from None
