@@ -205,3 +205,18 @@ def test_serve_scenario_starts_with_its_settings_and_faults_and_explicit_flags_w
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_scenario_run_under_every_profile_prints_which_eras_pass(tmp_path: Path) -> None:
+    good = _write(tmp_path, GOOD)
+    args = ["scenario", "run", "--profile", "all", str(good)]
+    args.append(str(CATALOGUE / "error-400-missing-client-id.yaml"))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1  # one scenario fails in two eras
+    table = result.output.splitlines()[-4:-1]
+    assert table[0].split() == ["current", "reference", "no-expiry", "early"]
+    assert table[1].split() == ["tiny", "✓", "✓", "✓", "✓"]
+    # Eras without a required X-Client-Id give a token where the scenario expects a 400.
+    assert table[2].split() == ["error-400-missing-client-id", "✓", "✗", "✓", "✗"]
+    assert result.output.strip().endswith("scenarios: 6 passed, 2 failed")
+    assert "[profile reference]" in result.output

@@ -343,8 +343,19 @@ def scenario() -> None:
     envvar="NEMO_FAKE_ADMIN_TOKEN",
     help="The served fake's admin token, if it was started with one.",
 )
-def scenario_run(paths: tuple[Path, ...], target: str | None, admin_token: str | None) -> None:
+@click.option(
+    "--profile",
+    "profile_choice",
+    type=click.Choice([*PROFILE_NAMES, "all"]),
+    help="Run under this protocol era's settings (a scenario's own settings still win); "
+    "`all` runs every scenario under every profile and prints a table.",
+)
+def scenario_run(
+    paths: tuple[Path, ...], target: str | None, admin_token: str | None, profile_choice: str | None
+) -> None:
     """Run scenario files (or every *.yaml in a folder); exit 1 if any step fails."""
+    from dataclasses import replace
+
     from nemo_fake.scenarios import ScenarioError, describe, discover, load, run_sync
 
     files = [file for path in paths for file in discover(path)]
@@ -354,28 +365,48 @@ def scenario_run(paths: tuple[Path, ...], target: str | None, admin_token: str |
         )
     if target is not None:
         _check_target(target, admin_token)
-    passed = failed = 0
+    eras: list[str | None] = list(PROFILE_NAMES) if profile_choice == "all" else [profile_choice]
+    outcome: dict[str, dict[str | None, bool]] = {}
+    broken = 0
     for file in files:
         try:
             loaded = load(file)
         except ScenarioError as error:
             click.echo(f"✗ {error}")
-            failed += 1
+            broken += 1
             continue
-        click.echo(f"{loaded.name} ({file})")
-        results = run_sync(
-            loaded,
-            target=target,
-            admin_token=admin_token,
-            on_step=lambda result: click.echo(describe(result)),
-        )
-        if all(result.passed for result in results):
-            passed += 1
-        else:
-            failed += 1
+        for era in eras:
+            played = (
+                loaded
+                if era is None
+                else replace(loaded, settings={"profile": era, **loaded.settings})
+            )
+            click.echo(f"{loaded.name} ({file})" + ("" if era is None else f" [profile {era}]"))
+            results = run_sync(
+                played,
+                target=target,
+                admin_token=admin_token,
+                on_step=lambda result: click.echo(describe(result)),
+            )
+            outcome.setdefault(loaded.name, {})[era] = all(result.passed for result in results)
+    if len(eras) > 1:
+        click.echo(_matrix(outcome, eras))
+    passed = sum(ok for row in outcome.values() for ok in row.values())
+    failed = sum(not ok for row in outcome.values() for ok in row.values()) + broken
     click.echo(f"scenarios: {passed} passed, {failed} failed")
     if failed:
         raise SystemExit(1)
+
+
+def _matrix(outcome: Mapping[str, Mapping[str | None, bool]], eras: list[str | None]) -> str:
+    """Scenario x profile, ✓ or ✗: which eras a client survives."""
+    width = max(len(name) for name in outcome)
+    head = " ".join(f"{era!s:^10}" for era in eras)
+    lines = [f"{'':<{width}} {head}"]
+    for name, row in outcome.items():
+        marks = " ".join(f"{'✓' if row.get(era) else '✗':^10}" for era in eras)
+        lines.append(f"{name:<{width}} {marks}")
+    return "\n".join(lines)
 
 
 def _check_target(target: str, admin_token: str | None) -> None:
