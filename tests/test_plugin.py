@@ -235,3 +235,39 @@ def test_a_project_with_its_own_client_and_fake_backend_packages_uses_every_fixt
     write_user_project(pytester.path)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist")
     result.assert_outcomes(passed=5)
+
+
+ERA_TEST = """
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_token_needs_a_client_id(nemo_fake):
+    async with nemo_fake.http() as http:
+        response = await http.post("/api/auth/anonymous-token")
+    assert response.status_code == 400
+
+
+async def test_a_token_with_a_client_id(nemo_fake):
+    async with nemo_fake.http() as http:
+        response = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})
+    assert response.status_code == 200
+"""
+
+
+def test_nemo_profiles_runs_each_test_in_each_era_and_tables_which_pass(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_eras=ERA_TEST)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--nemo-profiles", "all")
+    # X-Client-Id was optional in the reference and early eras: that test fails there.
+    result.assert_outcomes(passed=6, failed=2)
+    result.stdout.fnmatch_lines([
+        "*nemo-fake profiles*",
+        "* current * reference * no-expiry * early*",
+        "test_eras.py::test_a_token_needs_a_client_id?asyncio? *✓*✗*✓*✗*",
+        "test_eras.py::test_a_token_with_a_client_id?asyncio? *✓*✓*✓*✓*",
+    ])  # fmt: skip
+    unknown = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--nemo-profiles", "v2")
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR

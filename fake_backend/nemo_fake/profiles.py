@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from nemo_fake.config import DAY
+from nemo_fake.config import DAY, FakeConfig
 
-__all__ = ["PROFILES", "Profile", "profile"]
+__all__ = ["PROFILES", "Profile", "profile", "under"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,15 @@ PROFILES: dict[str, Profile] = {
         ),
     )
 }
+
+
+def under(config: FakeConfig, name: str) -> FakeConfig:
+    """`config` moved to the era `name`: the era's settings, then every setting `config` holds
+    that differs from the defaults (the ones someone chose, which win over any era)."""
+    defaults = FakeConfig().to_dict()
+    chosen = {key: value for key, value in config.to_dict().items() if value != defaults[key]}
+    chosen.pop("profile", None)
+    return FakeConfig.for_profile(name, **chosen)
 
 
 def profile(name: str) -> Profile:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from nemo_fake.clock import VirtualClock
 from nemo_fake.config import FakeConfig
+from nemo_fake.profiles import PROFILES, under
 from nemo_fake.testing.fake import REAL_API_URL, NemoFake
 from nemo_fake.testing.live_server import LiveServer
 from nemo_fake.testing.nemo_server import FakeSwitch, NemoServer
@@ -38,6 +39,7 @@ __all__ = [
     "nemo_client",
     "nemo_fake",
     "nemo_fake_config",
+    "nemo_profile",
     "nemo_respx",
     "nemo_server",
 ]
@@ -54,10 +56,98 @@ def nemo_fake_config() -> FakeConfig:
 
 
 @pytest.fixture
-def nemo_fake(nemo_fake_config: FakeConfig) -> Iterator[NemoFake]:
+def nemo_profile(request: pytest.FixtureRequest) -> str | None:
+    """The protocol era `nemo_fake` runs in: None (its config as it is) unless the run was
+    started with `--nemo-profiles`, which runs each test once per era named."""
+    era: str | None = getattr(request, "param", None)
+    return era
+
+
+@pytest.fixture
+def nemo_fake(nemo_fake_config: FakeConfig, nemo_profile: str | None) -> Iterator[NemoFake]:
     """A fresh fake NemoVideo API for this test, in-process, on a jumping virtual clock."""
-    with NemoFake(nemo_fake_config, clock=VirtualClock(autojump=True)) as fake:
+    config = nemo_fake_config if nemo_profile is None else under(nemo_fake_config, nemo_profile)
+    with NemoFake(config, clock=VirtualClock(autojump=True)) as fake:
         yield fake
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("nemo_fake").addoption(
+        "--nemo-profiles",
+        metavar="NAMES",
+        help="Run every test that uses nemo-fake once per protocol era: a comma-separated list "
+        f"of {', '.join(PROFILES)}, or all. A table at the end says which eras pass.",
+    )
+
+
+def _eras(config: pytest.Config) -> list[str]:
+    option: str | None = config.getoption("--nemo-profiles", None)
+    if not option:
+        return []
+    names = list(PROFILES) if option == "all" else [n.strip() for n in option.split(",")]
+    unknown = [name for name in names if name not in PROFILES]
+    if unknown:
+        raise pytest.UsageError(
+            f"--nemo-profiles: unknown profile(s) {', '.join(unknown)}; use {', '.join(PROFILES)}"
+            " or all"
+        )
+    return names
+
+
+def _params(nodeid: str) -> tuple[str, str]:
+    base, _, params = nodeid.partition("[")
+    return base, params.removesuffix("]")
+
+
+def _param_of(nodeid: str, era: str) -> bool:
+    _, params = _params(nodeid)
+    return params == era or params.endswith(f"-{era}") or params.startswith(f"{era}-")
+
+
+def _without_param(nodeid: str, era: str) -> str:
+    """The test's id without the era among its parameters (which may hold dashes too)."""
+    base, params = _params(nodeid)
+    if params == era:
+        rest = ""
+    elif params.endswith(f"-{era}"):
+        rest = params[: -len(era) - 1]
+    elif params.startswith(f"{era}-"):
+        rest = params[len(era) + 1 :]
+    else:
+        rest = params
+    return f"{base}[{rest}]" if rest else base
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    eras = _eras(metafunc.config)
+    if eras and "nemo_profile" in metafunc.fixturenames:
+        metafunc.parametrize("nemo_profile", eras, indirect=True, ids=eras)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    eras = _eras(config)
+    if not eras:
+        return
+    outcomes: dict[str, dict[str, str]] = {}
+    for status in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(status, []):
+            nodeid: str = getattr(report, "nodeid", "")
+            era = next((e for e in eras if _param_of(nodeid, e)), None)
+            if era is None or getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            test = _without_param(nodeid, era)
+            row = outcomes.setdefault(test, {})
+            if row.get(era) != "failed":
+                row[era] = status
+    if not outcomes:
+        return
+    mark = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "-"}
+    width = max(len(test) for test in outcomes)
+    terminalreporter.write_sep("=", "nemo-fake profiles")
+    terminalreporter.write_line(f"{'':<{width}} " + " ".join(f"{era:^10}" for era in eras))
+    for test, row in outcomes.items():
+        cells = " ".join(f"{mark.get(row.get(era, ''), ' '):^10}" for era in eras)
+        terminalreporter.write_line(f"{test:<{width}} {cells}")
 
 
 @pytest.fixture(scope="session")
