@@ -422,3 +422,27 @@ async def test_the_era_that_attributed_session_and_run_sse_only(api: Api) -> Non
         json={"id": "r1", "sessionId": user.session_id, "draft": draft_of()},
     )  # fmt: skip
     assert render.status_code == 200  # renders were not attributed in that era
+
+
+@pytest.mark.parametrize(("resolution", "size"), [("720p", (720, 1280)), ("1080p", (1080, 1920))])
+async def test_output_resolution_sets_the_mp4s_short_side_keeping_the_drafts_aspect(
+    api: Api, clock: VirtualClock, tmp_path: Path, resolution: str, size: tuple[int, int]
+) -> None:
+    user = await api.new_user()
+    output = {"format": "mp4", "quality": "high", "resolution": resolution}
+    response = await api.submit_render(user, "r1", draft_of(1000, 540, 960), output=output)
+    assert response.status_code == 200, response.text
+    clock.advance(120)
+    mp4 = await api.http.get("/api/render/proxy/r1/download", headers=user.headers)
+    (tmp_path / "r1.mp4").write_bytes(mp4.content)
+    info = media.probe(tmp_path / "r1.mp4", "video")
+    assert (info.width, info.height) == size
+
+
+async def test_an_unknown_output_resolution_is_refused_naming_the_choices(api: Api) -> None:
+    user = await api.new_user()
+    output = {"format": "mp4", "quality": "high", "resolution": "8k"}
+    response = await api.submit_render(user, "r1", draft_of(), output=output)
+    assert (response.status_code, error_code(response)) == (400, 400)
+    assert response.json()["field"] == "output.resolution"
+    assert "480p, 720p, 1080p" in response.json()["message"]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from nemo_fake import media
 from nemo_fake.config import FakeConfig
 from nemo_fake.domain import draft as drafts
-from nemo_fake.domain.draft import Draft
+from nemo_fake.domain.draft import MAX_SIDE, Draft
 from nemo_fake.domain.ids import IdFactory, chance
 from nemo_fake.errors import ApiError, Code
 
@@ -41,11 +41,11 @@ class RenderJob:
 
     @property
     def width(self) -> int:
-        return int(self.draft["m"]["width"])
+        return _at_resolution(self.draft["m"], self.output.get("resolution"))[0]
 
     @property
     def height(self) -> int:
-        return int(self.draft["m"]["height"])
+        return _at_resolution(self.draft["m"], self.output.get("resolution"))[1]
 
     @property
     def duration_ms(self) -> int:
@@ -211,8 +211,29 @@ class Renders:
         return path
 
 
+# output.resolution: the short side of the MP4, the draft's aspect kept (VH:7fe0b89, R:
+# "resolution/fps if supported").
+RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
+
+
+def _at_resolution(meta: dict[str, Any], resolution: object) -> tuple[int, int]:
+    """The MP4's size: the draft's, or scaled so its short side is the resolution's, never
+    past the fake's largest side (sides even, as H.264 wants them)."""
+    width, height = int(meta["width"]), int(meta["height"])
+    if not isinstance(resolution, str) or resolution not in RESOLUTIONS:
+        return width, height
+    scale = min(RESOLUTIONS[resolution] / min(width, height), MAX_SIDE / max(width, height))
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
 def _check_output(output: dict[str, Any] | None) -> dict[str, Any]:
     checked = {"format": "mp4", "quality": "high", **(output or {})}
+    if "resolution" in checked and checked["resolution"] not in RESOLUTIONS:
+        raise ApiError(
+            Code.BAD_REQUEST,
+            f"output.resolution must be one of {', '.join(RESOLUTIONS)}",
+            field="output.resolution",
+        )
     if checked["format"] not in OUTPUT_FORMATS:
         raise ApiError(Code.BAD_REQUEST, "output.format must be 'mp4'", field="output.format")
     if checked["quality"] not in OUTPUT_QUALITIES:
