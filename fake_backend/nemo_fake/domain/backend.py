@@ -330,8 +330,10 @@ class NemoBackend:
     def render_output(self, job: RenderJob) -> Path:
         """The finished MP4, rendered on first request. Blocking: call it off the event loop.
         Older renders are evicted if the files now outgrow the storage cap."""
+        made_now = not self.renders.output_path(job).exists()
         path = self.renders.output_file(job, self.now())
-        self.disk.evict_renders(keep=path)
+        if made_now:  # only new bytes can push the files past the cap: no walk otherwise
+            self.disk.evict_renders(keep=path)
         return path
 
     @_one_at_a_time

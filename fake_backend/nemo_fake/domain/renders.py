@@ -192,12 +192,16 @@ class Renders:
         job.fail(now, reason)
         return job
 
+    def output_path(self, job: RenderJob) -> Path:
+        """Where the job's MP4 is, once it has been made."""
+        return self._output_dir / job.file_secret / f"{job.id}.mp4"
+
     def output_file(self, job: RenderJob, now: float) -> Path:
         """The finished MP4, rendered on first request. Blocking: call it off the event loop."""
         status = job.status(now)
         if status != "completed":
             raise ApiError(Code.CONFLICT, f"Render is {status}, not completed")
-        path = self._output_dir / job.file_secret / f"{job.id}.mp4"
+        path = self.output_path(job)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             media.render_mp4(

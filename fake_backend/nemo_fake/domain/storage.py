@@ -36,10 +36,10 @@ class Storage:
         """Bytes of every file under the root now."""
         return sum(size for _, size, _ in _files(self.root))
 
-    def room_for_upload(self, wanted: int | None = None) -> int:
+    def room_for_upload(self, wanted: int) -> int:
         """Bytes an upload may still take; renders are evicted (oldest first) to make `wanted`
-        bytes of room, or as much as there can be when the size is not known."""
-        self.evict_renders(until_free=wanted if wanted is not None else self._cap())
+        bytes of room, as far as they can."""
+        self.evict_renders(until_free=wanted)
         return max(0, self._cap() - self.used())
 
     def refuse_upload(self, room: int) -> ApiError:

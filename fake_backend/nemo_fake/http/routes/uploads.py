@@ -38,7 +38,8 @@ async def upload(request: Request) -> Response:
         declared = _declared_length(request)
         _refuse_declared_oversize(declared, limit)
         # Renders are evicted to make room (a directory walk: off the event loop).
-        room = await off_loop(backend.disk.room_for_upload, declared)
+        # Without a Content-Length, make room for the most a request may carry.
+        room = await off_loop(backend.disk.room_for_upload, limit if declared is None else declared)
         if declared is not None and declared > room:
             raise backend.disk.refuse_upload(room)
         try:
