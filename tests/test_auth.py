@@ -19,6 +19,7 @@ async def test_anonymous_token_without_x_client_id_is_http_400(api: Api) -> None
     assert "X-Client-Id" in response.json()["message"]
 
 
+@pytest.mark.nemo_incompatible("anonymous_scopes", "token_ttl")
 async def test_anonymous_token_gives_nmv_usr_token_anon_user_expiry_and_100_credits(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -43,6 +44,7 @@ async def test_new_token_starts_with_100_available_credits(api: Api) -> None:
     assert response.json() == {"code": 0, "data": {"available": 100, "frozen": 0, "total": 100}}
 
 
+@pytest.mark.nemo_incompatible("token_ttl")
 async def test_token_expires_after_7_days_with_1001(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user(with_session=False)
     clock.advance(7 * DAY - 1)
@@ -55,6 +57,7 @@ async def test_token_expires_after_7_days_with_1001(api: Api, clock: VirtualCloc
     assert "expired" in expired.json()["message"].lower()
 
 
+@pytest.mark.nemo_incompatible("tokens_per_client")
 async def test_one_token_per_client_id_per_7_days_is_http_429_retry_in_30s(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -73,6 +76,7 @@ async def test_one_token_per_client_id_per_7_days_is_http_429_retry_in_30s(
     assert renewed.json()["data"]["token"] != first.json()["data"]["token"]
 
 
+@pytest.mark.nemo_incompatible("tokens_per_address")
 async def test_at_most_10_tokens_per_client_address_per_7_days(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -213,6 +217,7 @@ TOKEN = "/api/auth/anonymous-token"
     [FakeConfig(), FakeConfig(token_ttl=DAY, rate_window=7 * DAY, tokens_per_address=None)],
     ids=["7-day-token", "1-day-token-7-day-window"],
 )
+@pytest.mark.nemo_incompatible("tokens_per_client")
 async def test_an_expired_token_is_renewed_with_the_same_client_id_for_the_same_user(
     api: Api, clock: VirtualClock, nemo_fake_config: FakeConfig
 ) -> None:
@@ -271,3 +276,36 @@ async def test_any_printable_client_id_up_to_64_characters_is_taken(
 async def test_the_anonymous_scopes_are_a_setting(api: Api) -> None:
     issued = (await api.http.post(TOKEN, headers={"X-Client-Id": "scopes"})).json()["data"]
     assert issued["scopes"] == ["*"]
+
+
+@pytest.mark.control_api  # the fake's stand-in for the web app's page
+async def test_a_claim_link_opens_again_and_again_for_7_days_then_is_1001(
+    api: Api, clock: VirtualClock
+) -> None:
+    user = await api.new_user()
+    claim = await api.http.post(
+        "/api/auth/claim-token",
+        headers=user.headers,
+        json={"task_id": user.task_id, "session_id": user.session_id},
+    )
+    link = f"/workspace/claim?ct={claim.json()['data']['claim_token']}"
+    for _ in range(3):  # reusable: opening the link does not use it up
+        opened = await api.http.get(link)
+        assert opened.status_code == 200, opened.text
+        assert opened.json()["data"]["session_id"] == user.session_id
+        assert opened.json()["data"]["user_id"] == user.user_id
+        clock.advance(3 * DAY)  # day 0, 3, 6
+    expired = await api.http.get(link)
+    assert (expired.status_code, error_code(expired)) == (401, 1001)
+
+
+@pytest.mark.control_api  # the fake's stand-in for the web app's page
+async def test_the_claim_page_refuses_a_real_token_in_the_url(api: Api) -> None:
+    user = await api.new_user()
+    for name in ("token", "nemo_token"):  # what older docs put in browser links
+        leaked = await api.http.get("/workspace/claim", params={name: user.token})
+        assert (leaked.status_code, error_code(leaked)) == (400, 400)
+        assert "must never be put in a URL" in leaked.json()["message"]
+        assert leaked.json()["field"] == "ct"
+    unknown = await api.http.get("/workspace/claim", params={"ct": "clm_" + "0" * 32})
+    assert error_code(unknown) == 1001

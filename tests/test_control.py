@@ -44,6 +44,7 @@ async def test_a_fault_rule_can_answer_a_bare_http_status(api: Api) -> None:
     assert response.status_code == 503
 
 
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_a_fault_rule_fails_a_render(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user()
     await _add_fault(api, operation="render_submit", fail_render=True, times=1)
@@ -111,6 +112,7 @@ def test_probability_rules_are_seeded() -> None:
     assert 8 < sum(fired(1)) < 32
 
 
+@pytest.mark.nemo_incompatible("token_ttl")
 async def test_the_clock_reads_and_advances_over_http(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user()
     before = (await api.http.get("/_fake/clock")).json()["data"]

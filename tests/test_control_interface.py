@@ -148,9 +148,14 @@ def test_a_snapshot_is_restored(control: FakeControl, http: httpx.Client, refusa
 
 
 def test_settings_are_read_and_changed(
-    control: FakeControl, nemo_server: NemoServer, http: httpx.Client, refusal: Refusal
+    control: FakeControl,
+    nemo_server: NemoServer,
+    http: httpx.Client,
+    refusal: Refusal,
+    nemo_profile: str | None,
 ) -> None:
-    assert control.config == FakeConfig()
+    # The settings it started with: the defaults, or the era's under --nemo-profiles.
+    assert control.config == FakeConfig.for_profile(nemo_profile or "current")
     configured = control.configure({"silent_edit_ratio": 0, "stream_faults.drop_after_events": 3})
     assert configured.silent_edit_ratio == 0 and configured.stream_faults.drop_after_events == 3
     assert control.config == configured == nemo_server.fake.config

@@ -62,6 +62,7 @@ def _assert_playable_mp4(path: Path) -> None:
 
 
 @QUICK
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_nemo_fake_in_process(nemo_fake: NemoFake, tmp_path: Path) -> None:
     async with nemo_fake.http() as http:
         mp4 = await _render_a_url_upload(http, nemo_fake)
@@ -70,6 +71,7 @@ async def test_nemo_fake_in_process(nemo_fake: NemoFake, tmp_path: Path) -> None
 
 
 @QUICK
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_nemo_server_over_a_socket(nemo_server: NemoServer, tmp_path: Path) -> None:
     assert nemo_server.url.startswith("http://127.0.0.1:")
     async with httpx.AsyncClient(base_url=nemo_server.url) as http:
@@ -119,6 +121,7 @@ async def test_nemo_respx_routes_the_real_url_to_the_fake(
     assert nemo_respx.calls.call_count == 1
 
 
+@pytest.mark.nemo_incompatible("event_shape", attribution_required=["session_and_run_sse"])
 async def test_nemo_respx_streams_run_sse_events_as_they_happen(
     nemo_respx: respx.MockRouter, nemo_fake: NemoFake
 ) -> None:
@@ -205,6 +208,7 @@ async def test_nemo_fake_offers_the_control_api_as_python(nemo_fake: NemoFake) -
         assert again.status_code == 200
 
 
+@pytest.mark.nemo_incompatible("token_ttl")
 async def test_nemo_server_takes_a_fault_rule_and_a_clock_advance_over_http(
     nemo_server: NemoServer,
 ) -> None:
@@ -271,3 +275,49 @@ def test_nemo_profiles_runs_each_test_in_each_era_and_tables_which_pass(
     ])  # fmt: skip
     unknown = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--nemo-profiles", "v2")
     assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+
+
+MARKED_ERA_TEST = """
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.nemo_incompatible("client_id_required")
+async def test_a_token_needs_a_client_id(nemo_fake):
+    async with nemo_fake.http() as http:
+        response = await http.post("/api/auth/anonymous-token")
+    assert response.status_code == 400
+
+
+@pytest.mark.nemo_incompatible(poll_shape=["reference"])
+async def test_a_stale_marker(nemo_fake):
+    pass
+
+
+@pytest.mark.nemo_incompatible("render_speed")
+async def test_a_marker_naming_no_setting(nemo_fake):
+    pass
+"""
+
+
+def test_a_nemo_incompatible_test_is_expected_to_fail_only_in_eras_that_change_the_fact(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_eras=MARKED_ERA_TEST)
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-p", "no:xdist", "-rfEx", "--nemo-profiles", "all"
+    )
+    # The client id test: expected to fail (and failing) in reference and early only. The stale
+    # marker passes in reference, which fails the run; the misspelt one errors in every era.
+    result.assert_outcomes(passed=5, xfailed=2, failed=1, errors=4)
+    result.stdout.fnmatch_lines_random([
+        "XFAIL *test_a_token_needs_a_client_id?asyncio-reference? - expected incompatibility: "
+        "client_id_required is False in reference (R: *",
+        "FAILED *test_a_stale_marker?asyncio-reference?*",
+        "nemo_incompatible: not a setting any profile changes: render_speed; one of *",
+        "test_eras.py::test_a_token_needs_a_client_id?asyncio? *✓*x*✓*x*",
+        "*x expected incompatibility*",
+    ])  # fmt: skip
+    plain = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    plain.assert_outcomes(passed=3)  # without --nemo-profiles the marker changes nothing

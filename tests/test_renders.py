@@ -29,6 +29,7 @@ async def _render_to_completion(
     return body
 
 
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_render_goes_pending_processing_completed_within_30_to_90_seconds(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -52,6 +53,7 @@ async def test_render_goes_pending_processing_completed_within_30_to_90_seconds(
     assert progress == sorted(progress) and progress[-1] == 100
 
 
+@pytest.mark.nemo_incompatible("poll_shape")
 async def test_completed_render_is_a_real_h264_mp4_at_the_drafts_size_and_duration(
     api: Api, clock: VirtualClock, tmp_path: Path
 ) -> None:
@@ -71,6 +73,7 @@ async def test_completed_render_is_a_real_h264_mp4_at_the_drafts_size_and_durati
     assert abs(info.duration - 2.5) <= 0.1
 
 
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_draft_without_metadata_renders_at_1080x1920(
     api: Api, clock: VirtualClock, tmp_path: Path
 ) -> None:
@@ -86,6 +89,7 @@ async def test_draft_without_metadata_renders_at_1080x1920(
     assert abs(info.duration - 1.0) <= 0.1
 
 
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_fallback_download_needs_the_owners_token(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user()
     await _render_to_completion(api, clock, user, draft_of())
@@ -191,6 +195,7 @@ async def test_session_id_must_be_camel_case(api: Api) -> None:
     assert response.json()["field"] == "sessionId"
 
 
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_export_costs_no_credits(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user()
     await _render_to_completion(api, clock, user, draft_of())
@@ -227,6 +232,7 @@ async def test_strict_attribution_applies_402_to_every_call(api: Api) -> None:
     assert response.status_code == 402
 
 
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_cancel_a_running_render_then_cancelling_again_is_409(
     api: Api, clock: VirtualClock
 ) -> None:
@@ -244,6 +250,7 @@ async def test_cancel_a_running_render_then_cancelling_again_is_409(
 
 
 @pytest.mark.parametrize("nemo_fake_config", [FakeConfig(render_failure_rate=1.0)])
+@pytest.mark.nemo_incompatible("poll_shape")
 async def test_a_failing_render_reports_failed_with_an_error(api: Api, clock: VirtualClock) -> None:
     user = await api.new_user()
     await api.submit_render(user, "render_1", draft_of())
@@ -255,6 +262,7 @@ async def test_a_failing_render_reports_failed_with_an_error(api: Api, clock: Vi
     assert body["output"]["url"] is None
 
 
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_a_render_failed_by_the_backend_stays_failed(
     api: Api, clock: VirtualClock, backend: NemoBackend
 ) -> None:
@@ -377,6 +385,7 @@ EARLY = FakeConfig(legacy_render_paths=True, poll_shape="early")
 
 
 @pytest.mark.parametrize("nemo_fake_config", [EARLY])
+@pytest.mark.nemo_incompatible("submit_shape")
 async def test_the_earliest_render_paths_submit_to_draft_and_poll_without_lambda(
     api: Api, clock: VirtualClock
 ) -> None:

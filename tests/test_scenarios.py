@@ -18,6 +18,7 @@ from nemo_fake.testing import RemoteFake
 from tests.support import served_fake
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "scenarios"
+NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
 GOOD = """\
 name: tiny
 steps:
@@ -38,6 +39,14 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("name: x\nsteps: []\n", 2, "steps", "non-empty list"),
         ("steps:\n  - credits:\n", 1, "name", "required"),
         ("name: x\ncolour: red\nsteps:\n  - credits:\n", 2, "colour", "unknown field"),
+        (
+            "name: x\nincompatible: [render_speed]\nsteps:\n  - credits:\n",
+            2, "incompatible", "not a setting any profile changes: render_speed; one of",
+        ),
+        (
+            "name: x\nincompatible: token_ttl\nsteps:\n  - credits:\n",
+            2, "incompatible", "a list of settings, or a mapping",
+        ),
         ("name: x\nsteps:\n  - credits:\n  - dance: now\n", 4, "steps[1]", "exactly one action"),
         ("name: x\nsteps:\n  - chat: ''\n", 3, "steps[0].chat", "a message"),
         ("name: x\nsteps:\n  - advance: -5\n", 3, "steps[0].advance", "seconds"),
@@ -208,15 +217,33 @@ def test_serve_scenario_starts_with_its_settings_and_faults_and_explicit_flags_w
 
 
 def test_scenario_run_under_every_profile_prints_which_eras_pass(tmp_path: Path) -> None:
-    good = _write(tmp_path, GOOD)
-    args = ["scenario", "run", "--profile", "all", str(good)]
-    args.append(str(CATALOGUE / "error-400-missing-client-id.yaml"))
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1  # one scenario fails in two eras
-    table = result.output.splitlines()[-4:-1]
+    catalogued = (CATALOGUE / "error-400-missing-client-id.yaml").read_text(encoding="utf-8")
+    assert "incompatible: [client_id_required]" in catalogued
+    (tmp_path / "a-tiny.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b-known.yaml").write_text(catalogued, encoding="utf-8")
+    unknown = re.sub(r"(?m)^incompatible:.*\n", "", catalogued).replace("name: error", "name: x")
+    (tmp_path / "c-unknown.yaml").write_text(unknown, encoding="utf-8")
+    stale = GOOD.replace("name: tiny", "name: stale") + "incompatible: [client_id_required]\n"
+    (tmp_path / "d-stale.yaml").write_text(stale, encoding="utf-8")
+    result = subprocess.run(
+        [NEMO_FAKE, "scenario", "run", "--profile", "all", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    table = result.stdout.splitlines()[-7:-2]
     assert table[0].split() == ["current", "reference", "no-expiry", "early"]
     assert table[1].split() == ["tiny", "✓", "✓", "✓", "✓"]
-    # Eras without a required X-Client-Id give a token where the scenario expects a 400.
-    assert table[2].split() == ["error-400-missing-client-id", "✓", "✗", "✓", "✗"]
-    assert result.output.strip().endswith("scenarios: 6 passed, 2 failed")
-    assert "[profile reference]" in result.output
+    # Eras without a required X-Client-Id give a token where the scenario expects a 400: the
+    # scenario that says it relies on that rule is expected to fail there, the other fails.
+    assert table[2].split() == ["error-400-missing-client-id", "✓", "x", "✓", "x"]
+    assert table[3].split() == ["x-400-missing-client-id", "✓", "✗", "✓", "✗"]
+    assert table[4].split() == ["stale", "✓", "✗", "✓", "✗"]  # passes where it should not
+    assert result.stdout.strip().endswith(
+        "scenarios: 10 passed, 4 failed, 2 expected incompatibilities"
+    )
+    assert "  x expected incompatibility: client_id_required is False in reference (R:" in (
+        result.stdout
+    )
+    assert "  ✗ passed, though expected to fail here: client_id_required is False in early" in (
+        result.stdout
+    )

@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -353,9 +354,9 @@ def scenario() -> None:
 def scenario_run(
     paths: tuple[Path, ...], target: str | None, admin_token: str | None, profile_choice: str | None
 ) -> None:
-    """Run scenario files (or every *.yaml in a folder); exit 1 if any step fails."""
-    from dataclasses import replace
-
+    """Run scenario files (or every *.yaml in a folder); exit 1 if any step fails. Under a
+    profile that breaks what a scenario declares it relies on (`incompatible`), failing is
+    expected and passing is the error."""
     from nemo_fake.scenarios import ScenarioError, describe, discover, load, run_sync
 
     files = [file for path in paths for file in discover(path)]
@@ -366,7 +367,7 @@ def scenario_run(
     if target is not None:
         _check_target(target, admin_token)
     eras: list[str | None] = list(PROFILE_NAMES) if profile_choice == "all" else [profile_choice]
-    outcome: dict[str, dict[str | None, bool]] = {}
+    outcome: dict[str, dict[str | None, str]] = {}
     broken = 0
     for file in files:
         try:
@@ -376,11 +377,7 @@ def scenario_run(
             broken += 1
             continue
         for era in eras:
-            played = (
-                loaded
-                if era is None
-                else replace(loaded, settings={"profile": era, **loaded.settings})
-            )
+            played = loaded if era is None else loaded.in_era(era)
             click.echo(f"{loaded.name} ({file})" + ("" if era is None else f" [profile {era}]"))
             results = run_sync(
                 played,
@@ -388,24 +385,40 @@ def scenario_run(
                 admin_token=admin_token,
                 on_step=lambda result: click.echo(describe(result)),
             )
-            outcome.setdefault(loaded.name, {})[era] = all(result.passed for result in results)
+            passed = all(result.passed for result in results)
+            expected = None if era is None else loaded.expected_failure(era)
+            if expected is None:
+                outcome.setdefault(loaded.name, {})[era] = "passed" if passed else "failed"
+            elif passed:
+                click.echo(f"  ✗ passed, though expected to fail here: {expected}")
+                outcome.setdefault(loaded.name, {})[era] = "failed"
+            else:
+                click.echo(f"  x expected incompatibility: {expected}")
+                outcome.setdefault(loaded.name, {})[era] = "incompatible"
     if len(eras) > 1:
         click.echo(_matrix(outcome, eras))
-    passed = sum(ok for row in outcome.values() for ok in row.values())
-    failed = sum(not ok for row in outcome.values() for ok in row.values()) + broken
-    click.echo(f"scenarios: {passed} passed, {failed} failed")
+    counts = Counter(state for row in outcome.values() for state in row.values())
+    failed = counts["failed"] + broken
+    summary = f"scenarios: {counts['passed']} passed, {failed} failed"
+    if counts["incompatible"]:
+        summary += f", {counts['incompatible']} expected incompatibilities"
+    click.echo(summary)
     if failed:
         raise SystemExit(1)
 
 
-def _matrix(outcome: Mapping[str, Mapping[str | None, bool]], eras: list[str | None]) -> str:
-    """Scenario x profile, ✓ or ✗: which eras a client survives."""
+MATRIX_MARKS = {"passed": "✓", "failed": "✗", "incompatible": "x"}
+
+
+def _matrix(outcome: Mapping[str, Mapping[str | None, str]], eras: list[str | None]) -> str:
+    """Scenario x profile: which eras a client survives, and which it is known not to."""
     width = max(len(name) for name in outcome)
     head = " ".join(f"{era!s:^10}" for era in eras)
     lines = [f"{'':<{width}} {head}"]
     for name, row in outcome.items():
-        marks = " ".join(f"{'✓' if row.get(era) else '✗':^10}" for era in eras)
+        marks = " ".join(f"{MATRIX_MARKS[row[era]]:^10}" for era in eras)
         lines.append(f"{name:<{width}} {marks}")
+    lines.append("✓ passed  ✗ failed  x expected incompatibility (the scenario's `incompatible`)")
     return "\n".join(lines)
 
 

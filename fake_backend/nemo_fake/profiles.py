@@ -9,12 +9,20 @@ docs/sources.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from nemo_fake.config import DAY, FakeConfig
 
-__all__ = ["PROFILES", "Profile", "profile", "under"]
+__all__ = [
+    "PROFILES",
+    "Profile",
+    "Reliance",
+    "check_reliance",
+    "incompatibility",
+    "profile",
+    "under",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,9 @@ def _profile(name: str, title: str, **values: tuple[object, str]) -> Profile:
     )
 
 
+# Every era's render fits both documented polling budgets, which are the same five minutes.
+RENDER_TIMING = ((30.0, 90.0), "S: 30-90 s, inside V's 30 s x 10 polls and R's 10 s x 30")
+
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
@@ -53,6 +64,7 @@ PROFILES: dict[str, Profile] = {
             tokens_per_client=(1, "VH:ff57a62 on: 1 per person per 7 days"),
             tokens_per_address=(10, "VH:8dad8df on: 10 per 7 days per IP"),
             anonymous_scopes=(("read", "write", "upload"), "VH:4058666 on"),
+            render_seconds=RENDER_TIMING,
         ),
         _profile(
             "reference",
@@ -68,6 +80,7 @@ PROFILES: dict[str, Profile] = {
             tokens_per_client=(None, "R: no per-client limit"),
             tokens_per_address=(5, "R: 5 per IP per hour"),
             anonymous_scopes=(("*",), "R: scopes *"),
+            render_seconds=((30.0, 90.0), "S: 30-90 s (R's example: 27.6 s), inside 10 s x 30"),
         ),
         _profile(
             "no-expiry",
@@ -83,6 +96,7 @@ PROFILES: dict[str, Profile] = {
             tokens_per_client=(1, "VH:ff57a62: 1 per person per 7 days"),
             tokens_per_address=(10, "VH:ff57a62: at most 10 per IP per 7 days"),
             anonymous_scopes=(("*",), "VH:9e7f2a5..17d6520: scopes *"),
+            render_seconds=RENDER_TIMING,
         ),
         _profile(
             "early",
@@ -98,6 +112,7 @@ PROFILES: dict[str, Profile] = {
             tokens_per_client=(None, "E: no per-client limit"),
             tokens_per_address=(5, "VH:27ce8fe..79e38a5: 5 per IP per hour"),
             anonymous_scopes=(("read", "write", "upload"), "E does not say: the current value"),
+            render_seconds=RENDER_TIMING,
         ),
     )
 }
@@ -118,3 +133,37 @@ def profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}; one of {', '.join(PROFILES)}") from None
+
+
+#: What a test or scenario relies on the current doc for: setting names, each with the era
+#: values it breaks under (None: any value other than its own).
+Reliance = Mapping[str, Collection[object] | None]
+
+
+def check_reliance(relies_on: Reliance) -> None:
+    """ValueError naming each setting that no profile changes (a misspelt or stale name)."""
+    known = {name for p in PROFILES.values() for name in p.settings}
+    unknown = sorted(set(relies_on) - known)
+    if unknown:
+        raise ValueError(
+            f"not a setting any profile changes: {', '.join(unknown)}; "
+            f"one of {', '.join(sorted(known))}"
+        )
+
+
+def incompatibility(era: str, relies_on: Reliance, config: FakeConfig | None = None) -> str | None:
+    """Why something that passes with `config` (the defaults if None) is expected to fail when
+    moved to `era`: each setting it relies on that the era changes (to one of the values
+    named), with the era's value and its source. None when the era changes none of them.
+    ValueError for a name that no profile sets, so a stale marker cannot hide."""
+    check_reliance(relies_on)
+    before = config if config is not None else FakeConfig()
+    after = under(before, era)
+    facts = []
+    for name, breaking in relies_on.items():
+        value = getattr(after, name)
+        if value == getattr(before, name) or (breaking is not None and value not in breaking):
+            continue
+        source = PROFILES[era].sources.get(name, "set so by the era")
+        facts.append(f"{name} is {value!r} in {era} ({source})")
+    return "; ".join(facts) or None

@@ -174,6 +174,7 @@ async def test_ten_minutes_of_heartbeats_is_a_timeout_then_five_checks_then_fail
     assert harness.said[-1].startswith("❌ The backend didn't finish after 5 checks")
 
 
+@pytest.mark.nemo_incompatible("token_ttl")
 async def test_an_expired_token_is_renewed_with_the_same_client_id(
     harness: Harness, clock: VirtualClock
 ) -> None:
@@ -230,6 +231,7 @@ async def test_a_file_too_large_suggests_compressing_or_trimming(
     assert "Compress or trim" in harness.said[-1]
 
 
+@pytest.mark.nemo_incompatible("attribution_required")
 async def test_export_without_attribution_headers_says_register_or_upgrade(
     api: Api, clock: VirtualClock, tmp_path: Path, sample_video: Path
 ) -> None:

@@ -35,13 +35,16 @@ import yaml
 from nemo_fake.clock import MAX_SPEED
 from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.domain.faults import FaultRule
+from nemo_fake.profiles import Reliance, check_reliance, incompatibility
 
 Action = Literal["upload", "chat", "status", "export", "credits", "advance", "request"]
 SimpleAction = Literal["status", "export", "credits"]
 
 ACTIONS: tuple[str, ...] = get_args(Action)
 EXPECTATIONS = ("ok", "said", "said_not", "status", "code", "state", "ledger", "journal")
-TOP_LEVEL = ("name", "description", "seed", "speed", "settings", "faults", "steps")
+TOP_LEVEL = (
+    "name", "description", "seed", "speed", "settings", "faults", "incompatible", "steps"
+)  # fmt: skip
 STATE_COUNTS = ("video_infos", "generated_media", "tracks", "duration_ms")
 LEDGER_FIELDS = ("available", "frozen", "total")
 JOURNAL_FIELDS = ("operation", "status", "code", "count")
@@ -171,6 +174,17 @@ class Scenario:
     steps: tuple[Step, ...]
     # API seconds per wall second for `serve --scenario`; in-process runs use a virtual clock.
     speed: float | None = None
+    # The settings it follows the current doc on (as the pytest marker nemo_incompatible):
+    # under an era that changes one, the scenario is expected to fail.
+    incompatible: Reliance = field(default_factory=dict)
+
+    def in_era(self, era: str) -> Scenario:
+        """The scenario under the protocol era `era`; its own settings still win."""
+        return replace(self, settings={"profile": era, **self.settings})
+
+    def expected_failure(self, era: str) -> str | None:
+        """The fact of `era` that breaks this scenario, if it relies on one (`incompatible`)."""
+        return incompatibility(era, self.incompatible, self.config())
 
     def overrides(self) -> dict[str, object]:
         """The settings the fake runs with, as `serve --set` and `PATCH /_fake/config` take."""
@@ -221,6 +235,7 @@ def load(path: Path) -> Scenario:
         raise fail("speed", f"must be a number > 0 and <= {MAX_SPEED:g} (API s per wall s)")
     settings = _settings(data.get("settings"), seed, fail)
     faults = _faults(data.get("faults"), fail)
+    incompatible = _incompatible(data.get("incompatible"), fail)
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise fail("steps", "required, a non-empty list")
@@ -235,6 +250,7 @@ def load(path: Path) -> Scenario:
         faults=faults,
         steps=steps,
         speed=float(speed) if speed is not None else None,
+        incompatible=incompatible,
     )
 
 
@@ -257,6 +273,39 @@ def _settings(raw: object, seed: int, fail: Fail) -> dict[str, object]:
         bad = next((k for k in settings if f"'{k}'" in str(error) or str(error).startswith(k)), "")
         raise fail(f"settings.{bad}" if bad else "settings", str(error)) from None
     return settings
+
+
+def _incompatible(raw: object, fail: Fail) -> Reliance:
+    """A list of settings (any other value breaks the scenario), or a mapping of each to the
+    values that break it."""
+    if raw is None:
+        return {}
+    relies_on: dict[str, tuple[object, ...] | None]
+    if isinstance(raw, list) and all(isinstance(name, str) for name in raw):
+        relies_on = dict.fromkeys(raw)
+    elif isinstance(raw, dict) and all(
+        isinstance(name, str) and (values is None or isinstance(values, list))
+        for name, values in raw.items()
+    ):
+        # YAML lists are tuples in FakeConfig (anonymous_scopes): compare like with like.
+        relies_on = {
+            name: None if values is None else tuple(_tupled(v) for v in values)
+            for name, values in raw.items()
+        }
+    else:
+        raise fail(
+            "incompatible",
+            "a list of settings, or a mapping of each setting to the values that break it",
+        )
+    try:
+        check_reliance(relies_on)
+    except ValueError as error:
+        raise fail("incompatible", str(error)) from None
+    return relies_on
+
+
+def _tupled(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _faults(raw: object, fail: Fail) -> tuple[FaultRule, ...]:

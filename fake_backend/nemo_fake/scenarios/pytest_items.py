@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from nemo_fake import scenarios
+from nemo_fake.testing.plugin import eras_to_run
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle
@@ -29,9 +30,21 @@ class ScenarioFile(pytest.File):
             broken.error = error
             yield broken
             return
-        item = ScenarioItem.from_parent(self, name=loaded.name)
-        item.scenario = loaded
-        yield item
+        eras = eras_to_run(self.config)
+        if not eras:
+            item = ScenarioItem.from_parent(self, name=loaded.name)
+            item.scenario = loaded
+            yield item
+            return
+        # With --nemo-profiles, once per era, the scenario's `incompatible` read as the marker.
+        for era in eras:
+            item = ScenarioItem.from_parent(self, name=f"{loaded.name}[{era}]")
+            item.scenario = loaded.in_era(era)
+            expected = loaded.expected_failure(era)
+            if expected is not None:
+                reason = f"expected incompatibility: {expected}"
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+            yield item
 
 
 class ScenarioItem(pytest.Item):

@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
 
 from nemo_fake.clock import VirtualClock
 from nemo_fake.config import FakeConfig
-from nemo_fake.profiles import PROFILES, under
+from nemo_fake.profiles import PROFILES, Reliance, incompatibility, under
 from nemo_fake.testing.fake import REAL_API_URL, NemoFake
 from nemo_fake.testing.live_server import LiveServer
 from nemo_fake.testing.nemo_server import FakeSwitch, NemoServer
@@ -64,11 +64,47 @@ def nemo_profile(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def nemo_fake(nemo_fake_config: FakeConfig, nemo_profile: str | None) -> Iterator[NemoFake]:
+def nemo_fake(
+    request: pytest.FixtureRequest, nemo_fake_config: FakeConfig, nemo_profile: str | None
+) -> Iterator[NemoFake]:
     """A fresh fake NemoVideo API for this test, in-process, on a jumping virtual clock."""
-    config = nemo_fake_config if nemo_profile is None else under(nemo_fake_config, nemo_profile)
+    config = nemo_fake_config
+    if nemo_profile is not None:
+        config = under(nemo_fake_config, nemo_profile)
+        _expect_incompatibility(request, nemo_fake_config, nemo_profile)
     with NemoFake(config, clock=VirtualClock(autojump=True)) as fake:
         yield fake
+
+
+def _expect_incompatibility(request: pytest.FixtureRequest, config: FakeConfig, era: str) -> None:
+    """A test marked `nemo_incompatible` is expected to fail in an era that changes what it
+    relies on: strictly, so a marker that no longer holds fails the run as well."""
+    relies_on: dict[str, object] = {}
+    for mark in request.node.iter_markers("nemo_incompatible"):
+        relies_on.update(dict.fromkeys(mark.args), **mark.kwargs)
+    if not relies_on:
+        return
+    try:
+        fact = incompatibility(era, cast(Reliance, relies_on), config)
+    except ValueError as error:
+        misspelt = str(error)
+    else:
+        misspelt = ""
+    if misspelt:  # outside the except: the report then shows this line alone
+        pytest.fail(f"nemo_incompatible: {misspelt}", pytrace=False)
+    if fact is not None:
+        request.applymarker(
+            pytest.mark.xfail(reason=f"expected incompatibility: {fact}", strict=True)
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "nemo_incompatible(*settings, **setting_values): the test follows the current doc on "
+        "these settings; with --nemo-profiles, an era that changes one (to any other value, or "
+        "to one of the values listed) is expected to fail it, and passing there fails the run.",
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,7 +116,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _eras(config: pytest.Config) -> list[str]:
+def eras_to_run(config: pytest.Config) -> list[str]:
+    """The eras `--nemo-profiles` names (none without it); a UsageError for an unknown one."""
     option: str | None = config.getoption("--nemo-profiles", None)
     if not option:
         return []
@@ -119,17 +156,17 @@ def _without_param(nodeid: str, era: str) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    eras = _eras(metafunc.config)
+    eras = eras_to_run(metafunc.config)
     if eras and "nemo_profile" in metafunc.fixturenames:
         metafunc.parametrize("nemo_profile", eras, indirect=True, ids=eras)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    eras = _eras(config)
+    eras = eras_to_run(config)
     if not eras:
         return
     outcomes: dict[str, dict[str, str]] = {}
-    for status in ("passed", "failed", "skipped", "error"):
+    for status in ("passed", "failed", "skipped", "error", "xfailed"):
         for report in terminalreporter.stats.get(status, []):
             nodeid: str = getattr(report, "nodeid", "")
             era = next((e for e in eras if _param_of(nodeid, e)), None)
@@ -141,13 +178,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                 row[era] = status
     if not outcomes:
         return
-    mark = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "-"}
+    mark = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "-", "xfailed": "x"}
     width = max(len(test) for test in outcomes)
     terminalreporter.write_sep("=", "nemo-fake profiles")
     terminalreporter.write_line(f"{'':<{width}} " + " ".join(f"{era:^10}" for era in eras))
-    for test, row in outcomes.items():
+    for test, row in sorted(outcomes.items()):
         cells = " ".join(f"{mark.get(row.get(era, ''), ' '):^10}" for era in eras)
         terminalreporter.write_line(f"{test:<{width}} {cells}")
+    terminalreporter.write_line("✓ passed  ✗ failed  x expected incompatibility  - skipped")
 
 
 @pytest.fixture(scope="session")
