@@ -4,13 +4,17 @@ overridable on top. What the eras differ in is tested setting by setting elsewhe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
+from nemo_client import REFERENCE_POLLING, SKILL_POLLING
 from nemo_fake import FakeConfig, NemoFake, with_overrides
 from nemo_fake.cli import main
 from nemo_fake.config import DAY, SettingError
-from nemo_fake.profiles import PROFILES
+from nemo_fake.profiles import PROFILES, incompatibility
+from nemo_fake.scenarios import load
 from tests.support import Api, draft_of, error_code
 
 ERAS = list(PROFILES)
@@ -103,3 +107,47 @@ def test_serve_refuses_an_unknown_profile_in_one_line() -> None:
     result = CliRunner().invoke(main, ["serve", "--profile", "modern"])
     assert result.exit_code == 2
     assert "Invalid value for '--profile'" in result.output
+
+
+def test_an_incompatibility_names_each_fact_the_era_changes_and_chosen_settings_hold() -> None:
+    fact = incompatibility("reference", {"poll_shape": None, "token_ttl": None})
+    assert fact == (
+        "poll_shape is 'reference' in reference (R: {success, data: {id, status, progress, "
+        "outputUrl}})"
+    )  # the reference era keeps the 7-day token: no fact about it
+    assert incompatibility("early", {"poll_shape": ["reference", "minimal"]}) is None
+    chosen = FakeConfig(poll_shape="reference")  # a setting someone chose wins over any era
+    assert incompatibility("reference", {"poll_shape": None}, chosen) is None
+    with pytest.raises(ValueError, match="not a setting any profile changes: seed"):
+        incompatibility("reference", {"seed": None})
+
+
+def test_a_scenario_names_the_values_that_break_it(tmp_path: Path) -> None:
+    path = tmp_path / "scopes.yaml"
+    path.write_text(
+        "name: scopes\nincompatible: {anonymous_scopes: [['*']]}\nsteps:\n  - credits:\n",
+        encoding="utf-8",
+    )
+    scenario = load(path)
+    assert scenario.expected_failure("reference") == (
+        "anonymous_scopes is ('*',) in reference (R: scopes *)"
+    )
+    assert scenario.expected_failure("early") is None  # read, write, upload there too
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_every_render_finishes_inside_both_documented_polling_budgets(era: str) -> None:
+    # SKILL.md polls every 30 s at most 10 times, api-reference.md every 10 s at most 30.
+    with NemoFake(FakeConfig.for_profile(era)) as fake:
+        account = fake.backend.issue_anonymous_token("c", "127.0.0.1").account
+        session = fake.backend.create_session(account, "p", "en")
+        draft = {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}], "d": 1000}
+        jobs = [
+            fake.backend.submit_render(account, f"r{n}", session.session_id, draft, None)
+            for n in range(40)
+        ]
+        for polling in (SKILL_POLLING, REFERENCE_POLLING):
+            last_poll = jobs[0].submitted_at + polling.every * polling.polls
+            assert all(job.status(last_poll) == "completed" for job in jobs), polling
+        slowest = max(job.finishes_at - job.submitted_at for job in jobs)
+        assert 60 < slowest <= 95  # the draws spread over the documented 30-90 s

@@ -50,6 +50,8 @@ PUBLIC = {
         "serve",
     },
     nemo_client: {
+        "REFERENCE_POLLING",
+        "SKILL_POLLING",
         "AgentEvent",
         "AnonymousToken",
         "Assistant",
@@ -63,6 +65,7 @@ PUBLIC = {
         "Project",
         "ProjectState",
         "RealTimer",
+        "RenderPolling",
         "RenderStatus",
         "ScaledTimer",
         "SessionInfo",

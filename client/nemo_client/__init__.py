@@ -4,7 +4,14 @@ It knows nothing of nemo-fake: pointed at the real API with a real token it work
 """
 
 from nemo_client.api import NemoApi
-from nemo_client.assistant import Assistant, ChatResult, Project
+from nemo_client.assistant import (
+    REFERENCE_POLLING,
+    SKILL_POLLING,
+    Assistant,
+    ChatResult,
+    Project,
+    RenderPolling,
+)
 from nemo_client.config import ClientConfig
 from nemo_client.errors import NemoApiError, StreamInterrupted
 from nemo_client.gui import translate
@@ -23,6 +30,8 @@ from nemo_client.timeline import describe_changes, summarize
 from nemo_client.timer import ManualTimer, RealTimer, ScaledTimer, Timer
 
 __all__ = [
+    "REFERENCE_POLLING",
+    "SKILL_POLLING",
     "AgentEvent",
     "AnonymousToken",
     "Assistant",
@@ -36,6 +45,7 @@ __all__ = [
     "Project",
     "ProjectState",
     "RealTimer",
+    "RenderPolling",
     "RenderStatus",
     "ScaledTimer",
     "SessionInfo",

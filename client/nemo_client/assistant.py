@@ -28,11 +28,22 @@ T = TypeVar("T")
 STILL_WORKING_EVERY = 120.0  # "Every 2 min: ⏳ Still working..."
 HEARTBEAT_TIMEOUT = 600.0  # "10 min heartbeats-only -> assume timeout"
 RECOVERY_WAITS = (30.0, 60.0, 60.0, 60.0, 60.0)  # then "after 5 unchanged queries" give up
-RENDER_POLL_EVERY = 30.0
-RENDER_MAX_POLLS = 10
 RATE_LIMIT_WAIT = 30.0
 TEMPORARY_ISSUE = re.compile(r"temporary issue|临时问题", re.IGNORECASE)
 URL = re.compile(r"https?://\S+")
+
+
+@dataclass(frozen=True)
+class RenderPolling:
+    """How export waits for a render: a poll every `every` seconds, at most `polls` of them.
+    The skill and the API reference differ, within the same five minutes."""
+
+    every: float
+    polls: int
+
+
+SKILL_POLLING = RenderPolling(every=30.0, polls=10)  # SKILL.md: every 30 s, 10 polls
+REFERENCE_POLLING = RenderPolling(every=10.0, polls=30)  # api-reference.md: every 10 s, 30
 
 
 @dataclass
@@ -77,8 +88,10 @@ class Assistant:
         downloads: Path | None = None,
         auto_export: bool = False,
         on_progress: Callable[[str, int], None] | None = None,
+        render_polling: RenderPolling = SKILL_POLLING,
     ) -> None:
         self.api = api
+        self.render_polling = render_polling
         self.say = say
         self.timer = timer or RealTimer()
         self.project = project or Project(token=api.token)
@@ -388,10 +401,10 @@ class Assistant:
 
     async def _poll(self, status: RenderStatus) -> RenderStatus:
         shown = status.progress
-        for _ in range(RENDER_MAX_POLLS):
+        for _ in range(self.render_polling.polls):
             if status.finished:
                 break
-            await self.timer.sleep(RENDER_POLL_EVERY)
+            await self.timer.sleep(self.render_polling.every)
             render_id = status.id
             status = await self._with_policy(lambda: self.api.render_status(render_id))  # noqa: B023
             if self.on_progress:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from nemo_client import REFERENCE_POLLING
 from tests.client.harness import (
     API,
     CDN,
@@ -73,6 +74,16 @@ async def test_export_stops_after_10_polls_with_the_progress_reached(h: Harness)
     assert h.route("poll").call_count == 10
     assert h.timer.sleeps == [30] * 10
     assert h.said[-1] == "⏳ The render is still at 70%; try export again later."
+
+
+async def test_export_at_the_reference_docs_cadence_polls_every_10_seconds_30_times(
+    h: Harness,
+) -> None:
+    h.assistant.render_polling = REFERENCE_POLLING
+    h.renders.steps = [("processing", 3 * n) for n in range(1, 31)]
+    assert not await h.handle("export")
+    assert h.timer.sleeps == [10] * 30  # the same five minutes as 30 s x 10
+    assert h.said[-1] == "⏳ The render is still at 90%; try export again later."
     assert not h.route("cdn").called
 
 
