@@ -152,6 +152,14 @@ class Accounts:
         self.claims[claim.value] = claim
         return claim
 
+    def open_claim(self, value: str, now: float) -> ClaimToken:
+        """The project a claim link names, as the web app finds it: any number of times until
+        the claim token expires (the vendor's 1.9 docs: reusable for 7 days)."""
+        claim = self.claims.get(value)
+        if claim is None or now >= claim.expires_at:
+            raise ApiError(Code.BAD_TOKEN, "Claim token unknown or expired (it lasts 7 days)")
+        return claim
+
     def _check_client_id(self, client_id: str | None) -> str | None:
         client_id = (client_id or "").strip()
         if not client_id:

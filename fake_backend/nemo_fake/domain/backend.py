@@ -163,6 +163,10 @@ class NemoBackend:
             raise ApiError(Code.SESSION_NOT_FOUND, "No such task for this session")
         return self.accounts.claim(account, task_id, session_id, self.now())
 
+    @_one_at_a_time
+    def open_claim(self, value: str) -> ClaimToken:
+        return self.accounts.open_claim(value, self.now())
+
     # -- sessions, credits, state -----------------------------------------------------------
 
     @_one_at_a_time

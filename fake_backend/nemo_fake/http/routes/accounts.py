@@ -1,4 +1,4 @@
-"""Anonymous tokens and claim tokens."""
+"""Anonymous tokens and claim tokens, and the web app's claim page the claim link opens."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nemo_fake.clock import isoformat
+from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import authenticate, backend_of
 from nemo_fake.http.body import json_object, string_field
 from nemo_fake.http.envelope import ok
@@ -41,7 +42,34 @@ async def claim_token(request: Request) -> Response:
     return ok({"claim_token": claim.value, "expires_in": backend_of(request).config.claim_ttl})
 
 
+TOKEN_IN_URL = (
+    "The web app takes only ?ct=<claim token>: a real token must never be put in a URL "
+    "(older docs' ?token= and ?nemo_token= are refused)"
+)
+
+
+@operation("claim_page")
+async def claim_page(request: Request) -> Response:
+    """`<web>/workspace/claim?ct=`: for a client whose NEMO_WEB_URL is the fake, the link it
+    prints opens here and says which project it claims."""
+    value = request.query_params.get("ct")
+    if not value:
+        leaked = {"token", "nemo_token"} & set(request.query_params)
+        problem = TOKEN_IN_URL if leaked else "Missing ?ct=<claim token>"
+        raise ApiError(Code.BAD_REQUEST, problem, field="ct")
+    claim = backend_of(request).open_claim(value)
+    return ok(
+        {
+            "task_id": claim.task_id,
+            "session_id": claim.session_id,
+            "user_id": claim.user_id,
+            "expires_at": isoformat(claim.expires_at),
+        }
+    )
+
+
 routes = [
     Route("/api/auth/anonymous-token", anonymous_token, methods=["POST"]),
     Route("/api/auth/claim-token", claim_token, methods=["POST"]),
+    Route("/workspace/claim", claim_page, methods=["GET"]),
 ]
