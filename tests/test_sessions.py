@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Api, error_code
+from tests.support import Api, error_code, sse_body
 
 
 async def test_create_session_returns_digit_task_and_session_ids(api: Api) -> None:
@@ -21,13 +21,48 @@ async def test_create_session_returns_digit_task_and_session_ids(api: Api) -> No
     assert data["user_id"] == user.user_id
 
 
-async def test_me_and_own_user_id_both_resolve_to_the_caller(api: Api) -> None:
+async def test_every_user_segment_takes_me_or_the_own_id_and_anothers_id_is_1002(
+    api: Api,
+) -> None:
+    # Old-era skills put the real id where today's docs say `me`; both work in every profile.
     user = await api.new_user()
-    for who in ("me", user.user_id):
-        response = await api.http.get(
+    stranger = await api.new_user()
+    for who, expected in (("me", 0), (user.user_id, 0), (stranger.user_id, 1002)):
+        state = await api.http.get(
             f"/api/state/nemo_agent/{who}/{user.session_id}/latest", headers=user.headers
         )
-        assert response.status_code == 200, who
+        upload = await api.http.post(
+            f"/api/upload-video/nemo_agent/{who}/{user.session_id}",
+            headers=user.headers,
+            json={"urls": ["https://media.example.com/a.mp4"], "source_type": "url"},
+        )
+        session = await api.http.post(
+            f"/api/tasks/{who}/with-session/nemo_agent",
+            headers=user.headers,
+            json={"task_name": "p"},
+        )
+        codes = [error_code(response) for response in (state, upload, session)]
+        assert codes == [expected] * 3, (who, state.text, upload.text, session.text)
+
+
+async def test_run_sse_takes_user_id_me_the_real_id_or_none_and_anothers_is_1002(
+    api: Api,
+) -> None:
+    user = await api.new_user()
+    stranger = await api.new_user()
+    for who in ("me", user.user_id, None):
+        body = sse_body(user.session_id, "hello")
+        if who is None:
+            del body["user_id"]
+        else:
+            body["user_id"] = who
+        async with api.http.stream("POST", "/run_sse", headers=user.headers, json=body) as reply:
+            assert reply.status_code == 200, who
+            assert reply.headers["content-type"].startswith("text/event-stream")
+            assert "data:" in "".join([text async for text in reply.aiter_text()])
+    theirs = {**sse_body(user.session_id, "hello"), "user_id": stranger.user_id}
+    refused = await api.http.post("/run_sse", headers=user.headers, json=theirs)
+    assert (refused.status_code, error_code(refused)) == (404, 1002)
 
 
 async def test_state_has_draft_video_infos_canvas_generated_media_and_analyses(api: Api) -> None:
