@@ -4,6 +4,8 @@ overridable on top. What the eras differ in is tested setting by setting elsewhe
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,3 +153,19 @@ def test_every_render_finishes_inside_both_documented_polling_budgets(era: str) 
             assert all(job.status(last_poll) == "completed" for job in jobs), polling
         slowest = max(job.finishes_at - job.submitted_at for job in jobs)
         assert 60 < slowest <= 95  # the draws spread over the documented 30-90 s
+
+
+@pytest.mark.slow
+def test_the_catalogue_matrix_in_the_docs_is_what_scenario_run_prints() -> None:
+    root = Path(__file__).resolve().parents[1]
+    command = [Path(sys.executable).with_name("nemo-fake"), "scenario", "run", "--profile", "all"]
+    result = subprocess.run(
+        [*command, root / "scenarios"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    printed = result.stdout.splitlines()
+    head = next(i for i, line in enumerate(printed) if line.split()[:1] == ["current"])
+    table = printed[head:]
+    page = (root / "docs" / "profiles.md").read_text(encoding="utf-8")
+    shown = page.split("\n```text\n", 1)[1].split("\n```", 1)[0].splitlines()
+    assert [line.split() for line in shown] == [line.split() for line in table]
