@@ -431,6 +431,12 @@ async def test_the_era_that_attributed_session_and_run_sse_only(api: Api) -> Non
         json={"id": "r1", "sessionId": user.session_id, "draft": draft_of()},
     )  # fmt: skip
     assert render.status_code == 200  # renders were not attributed in that era
+    # The era's first docs (VH:7fe0b89) sent X-Skill-Source alone: that is enough.
+    source_only = {**bare, "X-Skill-Source": "some-skill"}
+    session = await api.http.post(
+        "/api/tasks/me/with-session/nemo_agent", headers=source_only, json={"task_name": "t"}
+    )
+    assert (session.status_code, error_code(session)) == (200, 0), session.text
 
 
 @pytest.mark.parametrize(("resolution", "size"), [("720p", (720, 1280)), ("1080p", (1080, 1920))])

@@ -78,7 +78,8 @@ class FakeConfig:
     legacy_render_paths: bool = False
     # Which calls answer HTTP 402 without the X-Skill-* attribution headers. The docs only
     # say exports do; "all" makes every authenticated call strict; "session_and_run_sse" is
-    # the era that sent them on those two calls only.
+    # the era that sent them on those two calls only (X-Skill-Source alone is enough there:
+    # the era's first docs sent only that one).
     attribution_required: AttributionRule = "export"
     # Key(s) the error message is sent under; the docs never show one, so both by default.
     message_keys: tuple[str, ...] = ("message", "msg")

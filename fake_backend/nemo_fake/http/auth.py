@@ -30,8 +30,10 @@ def bearer_token(request: Request) -> str | None:
     return credentials.strip() or None
 
 
-def missing_attribution(request: Request) -> list[str]:
-    return [name for name in ATTRIBUTION_HEADERS if not request.headers.get(name, "").strip()]
+def missing_attribution(
+    request: Request, names: tuple[str, ...] = ATTRIBUTION_HEADERS
+) -> list[str]:
+    return [name for name in names if not request.headers.get(name, "").strip()]
 
 
 # The calls an attribution rule may name, besides "all": see FakeConfig.attribution_required.
@@ -41,6 +43,9 @@ ATTRIBUTED_CALLS: dict[str, tuple[str, ...]] = {
     "session_and_run_sse": ("session", "run_sse"),
     "none": (),
 }
+# The session-and-/run_sse era began with X-Skill-Source alone (VH:7fe0b89) and added the other
+# two later (VH:288c689): a client of either passes.
+HEADERS_REQUIRED: dict[str, tuple[str, ...]] = {"session_and_run_sse": ATTRIBUTION_HEADERS[:1]}
 
 
 def authenticate(request: Request, *, call: AttributedCall | None = None) -> Account:
@@ -50,7 +55,7 @@ def authenticate(request: Request, *, call: AttributedCall | None = None) -> Acc
     account = backend.authenticate(bearer_token(request))
     rule = backend.config.attribution_required
     if rule == "all" or call in ATTRIBUTED_CALLS.get(rule, ()):
-        missing = missing_attribution(request)
+        missing = missing_attribution(request, HEADERS_REQUIRED.get(rule, ATTRIBUTION_HEADERS))
         if missing:
             what = "Export blocked: missing" if call == "export" else "Missing"
             raise ApiError(
