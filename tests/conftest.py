@@ -43,7 +43,7 @@ def clock_stands_still(nemo_fake: NemoFake) -> None:
     nemo_fake.clock.autojump = False
 
 
-TARGETS = ("inprocess", "live")
+TARGETS = ("inprocess", "live")  # the live one with --nemo-live
 # Fixtures that reach inside the fake: a test using one (or setting `config`) needs the fake.
 FAKE_CONTROLS = {"backend", "clock", "nemo_fake", "nemo_server"}
 
@@ -55,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help="Run the contract tests against this base URL (a served fake or the real API) "
         "instead of the in-process and live fakes. A token comes from NEMO_TOKEN if set.",
+    )
+    group.addoption(
+        "--nemo-live",
+        action="store_true",
+        help="Run each contract test over a live socket as well as in-process (CI does, in "
+        "every era); the default run stays in-process, to stay fast.",
     )
     group.addoption(
         "--nemo-spend",
@@ -91,7 +97,9 @@ def _check_answers(target: str) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "api" in metafunc.fixturenames:
         target = metafunc.config.getoption("--nemo-target")
-        metafunc.parametrize("api", ["target"] if target else TARGETS, indirect=True)
+        live = metafunc.config.getoption("--nemo-live")
+        targets = ["target"] if target else TARGETS if live else TARGETS[:1]
+        metafunc.parametrize("api", targets, indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
