@@ -4,6 +4,7 @@ overridable on top. What the eras differ in is tested setting by setting elsewhe
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -158,10 +159,9 @@ def test_every_render_finishes_inside_both_documented_polling_budgets(era: str) 
 @pytest.mark.slow
 def test_the_catalogue_matrix_in_the_docs_is_what_scenario_run_prints() -> None:
     root = Path(__file__).resolve().parents[1]
-    command = [Path(sys.executable).with_name("nemo-fake"), "scenario", "run", "--profile", "all"]
-    result = subprocess.run(
-        [*command, root / "scenarios"], capture_output=True, text=True, timeout=300, check=False
-    )
+    nemo_fake = str(Path(sys.executable).with_name("nemo-fake"))
+    command = [nemo_fake, "scenario", "run", "--profile", "all", str(root / "scenarios")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-2000:]
     printed = result.stdout.splitlines()
     head = next(i for i, line in enumerate(printed) if line.split()[:1] == ["current"])
@@ -169,3 +169,20 @@ def test_the_catalogue_matrix_in_the_docs_is_what_scenario_run_prints() -> None:
     page = (root / "docs" / "profiles.md").read_text(encoding="utf-8")
     shown = page.split("\n```text\n", 1)[1].split("\n```", 1)[0].splitlines()
     assert [line.split() for line in shown] == [line.split() for line in table]
+
+
+def test_the_era_pages_quote_each_profiles_own_sources() -> None:
+    # docs/eras/ has a row per profile on each page: its source cell must be what `nemo-fake
+    # profiles` says, so a source corrected in profiles.py cannot leave a page behind.
+    root = Path(__file__).resolve().parents[1]
+    rows = 0
+    for page in sorted((root / "docs" / "eras").glob("*.md")):
+        for line in page.read_text(encoding="utf-8").splitlines():
+            row = re.fullmatch(r"\| `([a-z-]+)` \|.*\|(.*)\|\s*", line)
+            if row is None or row[1] not in PROFILES:
+                continue
+            sources = {source.replace("`", "") for source in PROFILES[row[1]].sources.values()}
+            for part in row[2].replace("`", "").split("; "):
+                assert part.strip() in sources, (page.name, row[1], part)
+            rows += 1
+    assert rows >= 30
