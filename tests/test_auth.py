@@ -309,3 +309,13 @@ async def test_the_claim_page_refuses_a_real_token_in_the_url(api: Api) -> None:
         assert leaked.json()["field"] == "ct"
     unknown = await api.http.get("/workspace/claim", params={"ct": "clm_" + "0" * 32})
     assert error_code(unknown) == 1001
+
+
+async def test_a_token_in_the_query_string_is_1001_saying_where_it_belongs(api: Api) -> None:
+    user = await api.new_user()
+    for name in ("token", "nemo_token"):  # as older eras' links carried it
+        leaked = await api.http.get(
+            "/api/credits/balance/simple", params={name: user.token}, headers=ATTRIBUTION
+        )
+        assert (leaked.status_code, error_code(leaked)) == (401, 1001)
+        assert "never read from a URL" in leaked.json()["message"]

@@ -36,6 +36,12 @@ def missing_attribution(
     return [name for name in names if not request.headers.get(name, "").strip()]
 
 
+TOKEN_PARAMETERS = {"token", "nemo_token"}
+TOKEN_IN_URL = (
+    "A token is never read from a URL (?token=, ?nemo_token=): send Authorization: Bearer <token>"
+)
+
+
 # The calls an attribution rule may name, besides "all": see FakeConfig.attribution_required.
 AttributedCall = Literal["export", "session", "run_sse"]
 ATTRIBUTED_CALLS: dict[str, tuple[str, ...]] = {
@@ -52,7 +58,11 @@ def authenticate(request: Request, *, call: AttributedCall | None = None) -> Acc
     """The caller's account. `call` names the calls an attribution rule can single out; where
     the rule in force covers this one, missing attribution headers mean HTTP 402."""
     backend = backend_of(request)
-    account = backend.authenticate(bearer_token(request))
+    bearer = bearer_token(request)
+    if bearer is None and TOKEN_PARAMETERS & set(request.query_params):
+        # Older docs' links carried the token in the URL; say why it is not read there.
+        raise ApiError(Code.BAD_TOKEN, TOKEN_IN_URL)
+    account = backend.authenticate(bearer)
     rule = backend.config.attribution_required
     if rule == "all" or call in ATTRIBUTED_CALLS.get(rule, ()):
         missing = missing_attribution(request, HEADERS_REQUIRED.get(rule, ATTRIBUTION_HEADERS))

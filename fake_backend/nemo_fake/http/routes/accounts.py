@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from nemo_fake.clock import isoformat
 from nemo_fake.errors import ApiError, Code
-from nemo_fake.http.auth import authenticate, backend_of
+from nemo_fake.http.auth import TOKEN_PARAMETERS, authenticate, backend_of
 from nemo_fake.http.body import json_object, string_field
 from nemo_fake.http.envelope import ok
 from nemo_fake.http.faults import operation
@@ -54,7 +54,7 @@ async def claim_page(request: Request) -> Response:
     prints opens here and says which project it claims."""
     value = request.query_params.get("ct")
     if not value:
-        leaked = {"token", "nemo_token"} & set(request.query_params)
+        leaked = TOKEN_PARAMETERS & set(request.query_params)
         problem = TOKEN_IN_URL if leaked else "Missing ?ct=<claim token>"
         raise ApiError(Code.BAD_REQUEST, problem, field="ct")
     claim = backend_of(request).open_claim(value)
