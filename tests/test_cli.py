@@ -282,3 +282,36 @@ def test_wait_refuses_what_is_not_a_url() -> None:
     result = CliRunner().invoke(main, ["wait", "localhost:8787"])
     assert result.exit_code == 1
     assert result.output == "Error: localhost:8787 is not an http:// or https:// URL\n"
+
+
+def test_serve_profile_reference_and_early_answer_renders_as_their_docs_show() -> None:
+    draft = {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}], "d": 1000}
+    with served("--profile", "reference") as fake, httpx.Client(base_url=fake.url) as http:
+        assert "profile reference: references/api-reference.md" in fake.banner
+        token = http.post("/api/auth/anonymous-token").json()["data"]  # no X-Client-Id here
+        auth = {"Authorization": f"Bearer {token['token']}", "X-Skill-Source": "cli-test"}
+        sid = http.post(
+            "/api/tasks/me/with-session/nemo_agent", headers=auth, json={"task_name": "p"}
+        ).json()["data"]["session_id"]
+        body = {"id": "render_1", "sessionId": sid, "draft": draft}
+        submitted = http.post("/api/render/proxy/lambda", headers=auth, json=body).json()
+        assert submitted == {
+            "success": True, "data": {"id": "render_1", "status": "pending", "progress": 0}
+        }  # fmt: skip
+        polled = http.get("/api/render/proxy/lambda/render_1", headers=auth).json()
+        assert polled["success"] is True and polled["data"]["status"] == "pending"
+    with served("--profile", "early") as fake, httpx.Client(base_url=fake.url) as http:
+        token = http.post("/api/auth/anonymous-token").json()["data"]
+        auth = {"Authorization": f"Bearer {token['token']}"}  # the early docs sent no X-Skill-*
+        sid = http.post(
+            f"/api/tasks/{token['user_id']}/with-session/nemo_agent",
+            headers=auth,
+            json={"task_name": "p"},
+        ).json()["data"]["session_id"]
+        state = http.get(f"/api/state/nemo_agent/{token['user_id']}/{sid}/latest", headers=auth)
+        assert state.status_code == 200
+        body = {"id": "render_1", "sessionId": sid, "draft": draft}
+        submitted = http.post("/api/render/proxy/draft", headers=auth, json=body).json()
+        assert submitted["taskId"] == "render_1"
+        polled = http.get("/api/render/proxy/render_1", headers=auth).json()
+        assert polled["taskId"] == "render_1" and polled["status"] == "pending"
