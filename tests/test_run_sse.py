@@ -168,6 +168,11 @@ async def test_generation_without_enough_credits_is_2001_before_streaming(api: A
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/json")
     assert error_code(response) == 2001
+    # The registration link VH:7fe0b89 says the backend provides, bound to this user.
+    message = response.json()["message"]
+    assert message.endswith(
+        f"register to get more: https://nemovideo.com/register?bind={user.user_id}"
+    )
 
 
 async def test_edits_change_the_draft_as_described(api: Api) -> None:

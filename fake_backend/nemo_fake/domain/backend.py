@@ -231,7 +231,16 @@ class NemoBackend:
         hold_ref = None
         if plan.cost:
             hold_ref = f"{plan.kind}:{run_id}"
-            account.ledger.freeze(plan.cost, hold_ref, self.now())
+            try:
+                account.ledger.freeze(plan.cost, hold_ref, self.now())
+            except ApiError as error:
+                if error.code is not Code.NO_CREDITS:
+                    raise
+                # VH:7fe0b89: "the backend provides a registration URL with binding parameters".
+                register = f"{self.config.web_url}/register?bind={account.user_id}"
+                raise ApiError(
+                    Code.NO_CREDITS, f"{error.message}; register to get more: {register}"
+                ) from None
         agent_run = AgentRun(
             id=run_id,
             user_id=account.user_id,
