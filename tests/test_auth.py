@@ -9,7 +9,7 @@ import pytest
 
 from nemo_fake import FakeConfig, NemoBackend, NemoFake, VirtualClock
 from nemo_fake.config import DAY
-from tests.support import ATTRIBUTION, Api, error_code
+from tests.support import ATTRIBUTION, Api, draft_of, error_code
 
 
 async def test_anonymous_token_without_x_client_id_is_http_400(api: Api) -> None:
@@ -319,3 +319,53 @@ async def test_a_token_in_the_query_string_is_1001_saying_where_it_belongs(api: 
         )
         assert (leaked.status_code, error_code(leaked)) == (401, 1001)
         assert "never read from a URL" in leaked.json()["message"]
+
+
+SCOPED_CALLS = [
+    ("GET", "/api/state/nemo_agent/me/{sid}/latest", "read"),
+    ("GET", "/api/credits/balance/simple", "read"),
+    ("GET", "/api/render/proxy/lambda/render_1", "read"),
+    ("GET", "/api/render/proxy/render_1/download", "read"),
+    ("POST", "/api/tasks/me/with-session/nemo_agent", "write"),
+    ("POST", "/run_sse", "write"),
+    ("POST", "/api/auth/claim-token", "write"),
+    ("POST", "/api/upload-video/nemo_agent/me/{sid}", "upload"),
+    ("POST", "/api/render/proxy/lambda", "render"),
+    ("POST", "/api/render/proxy/lambda/render_1/cancel", "render"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "scope"), SCOPED_CALLS)
+@pytest.mark.parametrize("scopes", [(), ("read", "upload")], ids=["no-scopes", "read-upload"])
+async def test_a_call_outside_the_tokens_scopes_is_1001_naming_the_scope_it_needs(
+    api: Api, nemo_fake: NemoFake, method: str, path: str, scope: str, scopes: tuple[str, ...]
+) -> None:
+    owner = await api.new_user()  # the session exists; the scoped token is another user's
+    nemo_fake.configure({"anonymous_scopes": list(scopes)})
+    issued = await api.http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "scoped"})
+    assert issued.json()["data"]["scopes"] == list(scopes)
+    headers = {**ATTRIBUTION, "Authorization": f"Bearer {issued.json()['data']['token']}"}
+    response = await api.http.request(
+        method, path.format(sid=owner.session_id), headers=headers, json={}
+    )
+    if scope in scopes:
+        assert error_code(response) != 1001, response.text  # past auth: the call's own answer
+    else:
+        assert (response.status_code, error_code(response)) == (401, 1001)
+        assert f"it needs {scope!r} or '*'" in response.json()["message"]
+
+
+@pytest.mark.parametrize("scopes", [("write",), ("*",)])
+async def test_write_or_star_lets_a_token_export(
+    api: Api, nemo_fake: NemoFake, scopes: tuple[str, ...]
+) -> None:
+    # The render scope of VH:27ce8fe; V's anonymous tokens (read, write, upload) export.
+    nemo_fake.configure({"anonymous_scopes": list(scopes)})
+    user = await api.new_user()
+    submitted = await api.submit_render(user, "render_1", draft_of())
+    assert submitted.status_code == 200, submitted.text  # in whichever era's body
+
+
+def test_an_unknown_scope_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="anonymous_scopes: unknown 'admin'; use \\*, read"):
+        FakeConfig(anonymous_scopes=("read", "admin"))

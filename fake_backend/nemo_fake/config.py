@@ -22,6 +22,8 @@ DURATIONS = (
 PollShape = Literal["current", "reference", "early", "minimal"]
 SubmitShape = Literal["current", "reference"]
 AttributionRule = Literal["export", "all", "none", "session_and_run_sse"]
+# The scopes of VH:27ce8fe's token table; "*" is all of them.
+SCOPES = ("*", "read", "write", "upload", "render")
 EventShape = Literal["adk", "typed"]
 HeartbeatStyle = Literal["both", "empty", "event"]
 
@@ -96,6 +98,9 @@ class FakeConfig:
     # X-Client-Id on the token request: required (400 without), or optional (early docs sent
     # none; each such request is then a new user).
     client_id_required: bool = True
+    # What an anonymous token may do, enforced: a call outside them is a 1001 naming the scope
+    # it needs (read: state, credits, render polls and downloads; write: sessions, /run_sse,
+    # claim tokens, and renders too; upload; render: renders; "*": everything).
     anonymous_scopes: tuple[str, ...] = ("read", "write", "upload")
     claim_ttl: int = 604_800
 
@@ -169,6 +174,13 @@ class FakeConfig:
                 raise SettingError(name, f"{name} must not be negative")
         if not self.message_keys:
             raise SettingError("message_keys", "message_keys needs at least one key")
+        unknown_scopes = [scope for scope in self.anonymous_scopes if scope not in SCOPES]
+        if unknown_scopes:
+            raise SettingError(
+                "anonymous_scopes",
+                f"anonymous_scopes: unknown {', '.join(map(repr, unknown_scopes))}; "
+                f"use {', '.join(SCOPES)}",
+            )
         from nemo_fake.profiles import PROFILES  # profiles are built from this module's names
 
         if self.profile not in PROFILES:

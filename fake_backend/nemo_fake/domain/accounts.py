@@ -37,6 +37,12 @@ class Token:
     revoked: bool = False
 
 
+def allows(scopes: tuple[str, ...], needs: str) -> bool:
+    """Whether a token's scopes cover a call. VH:27ce8fe gave exports a `render` scope, but the
+    anonymous tokens of VH:4058666 on (read, write, upload) export: `write` covers it too."""
+    return "*" in scopes or needs in scopes or (needs == "render" and "write" in scopes)
+
+
 @dataclass(frozen=True)
 class ClaimToken:
     value: str
@@ -121,7 +127,9 @@ class Accounts:
                 "retry in 30s",
             )
 
-    def authenticate(self, bearer: str | None, now: float) -> Account:
+    def authenticate(self, bearer: str | None, now: float, needs: str | None = None) -> Account:
+        """The bearer's account; 1001 when the token is unknown, expired, revoked or a claim
+        token, or when its scopes do not cover `needs`."""
         if not bearer:
             raise ApiError(Code.BAD_TOKEN, "Missing bearer token")
         if bearer in self.claims:
@@ -133,6 +141,12 @@ class Accounts:
             raise ApiError(Code.BAD_TOKEN, "Token revoked")
         if _expired(token, now):
             raise ApiError(Code.BAD_TOKEN, "Token expired, get a new anonymous token")
+        if needs is not None and not allows(token.scopes, needs):
+            raise ApiError(
+                Code.BAD_TOKEN,
+                f"This token's scopes ({', '.join(token.scopes) or 'none'}) do not allow this "
+                f"call: it needs {needs!r} or '*'",
+            )
         return self.by_user[token.user_id]
 
     def revoke(self, token_value: str) -> None:

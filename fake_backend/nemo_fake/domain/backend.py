@@ -153,8 +153,8 @@ class NemoBackend:
         return self.accounts.issue_anonymous(client_id, address, self.now())
 
     @_one_at_a_time
-    def authenticate(self, bearer: str | None) -> Account:
-        return self.accounts.authenticate(bearer, self.now())
+    def authenticate(self, bearer: str | None, needs: str | None = None) -> Account:
+        return self.accounts.authenticate(bearer, self.now(), needs)
 
     @_one_at_a_time
     def claim_token(self, account: Account, task_id: str, session_id: str) -> ClaimToken:

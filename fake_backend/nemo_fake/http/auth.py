@@ -9,6 +9,7 @@ from starlette.requests import Request
 from nemo_fake.domain.accounts import Account
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.faults import OPERATION_KEY
 
 ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 
@@ -36,6 +37,12 @@ def missing_attribution(
     return [name for name in names if not request.headers.get(name, "").strip()]
 
 
+# The scope each operation needs (FakeConfig.anonymous_scopes says what each allows).
+SCOPE_NEEDED = {
+    "state": "read", "balance": "read", "render_poll": "read", "render_download": "read",
+    "create_session": "write", "run_sse": "write", "claim_token": "write",
+    "upload": "upload", "render_submit": "render", "render_cancel": "render",
+}  # fmt: skip
 TOKEN_PARAMETERS = {"token", "nemo_token"}
 TOKEN_IN_URL = (
     "A token is never read from a URL (?token=, ?nemo_token=): send Authorization: Bearer <token>"
@@ -62,7 +69,7 @@ def authenticate(request: Request, *, call: AttributedCall | None = None) -> Acc
     if bearer is None and TOKEN_PARAMETERS & set(request.query_params):
         # Older docs' links carried the token in the URL; say why it is not read there.
         raise ApiError(Code.BAD_TOKEN, TOKEN_IN_URL)
-    account = backend.authenticate(bearer)
+    account = backend.authenticate(bearer, SCOPE_NEEDED.get(request.scope.get(OPERATION_KEY, "")))
     rule = backend.config.attribution_required
     if rule == "all" or call in ATTRIBUTED_CALLS.get(rule, ()):
         missing = missing_attribution(request, HEADERS_REQUIRED.get(rule, ATTRIBUTION_HEADERS))
