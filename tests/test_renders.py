@@ -157,6 +157,9 @@ async def test_draft_with_no_segments_is_refused_as_not_ready(
     ("draft", "field"),
     [
         ({"t": [{"tt": 3, "sg": [{"s": 0, "d": 1}]}]}, "draft.t[0].tt"),
+        ({"t": [{"tt": {}, "sg": []}]}, "draft.t[0].tt"),  # was a 500 (found by schemathesis)
+        ({"t": [{"tt": [0], "sg": []}]}, "draft.t[0].tt"),
+        ({"t": [{"tt": True, "sg": []}]}, "draft.t[0].tt"),
         ({"t": [{"tt": 0, "sg": [{"s": -1, "d": 1}]}]}, "draft.t[0].sg[0].s"),
         ({"t": [{"tt": 0, "sg": [{"s": 0, "d": "1"}]}]}, "draft.t[0].sg[0].d"),
         ({"t": [{"tt": 0, "sg": [{"s": 0, "d": 1}]}], "m": {"width": 1081}}, "draft.m.width"),

@@ -26,6 +26,38 @@ DEFAULT_WIDTH, DEFAULT_HEIGHT = 1080, 1920
 MAX_SIDE = 1920
 MAX_PIXELS = 1080 * 1920
 
+_SIDE = {"type": "integer", "minimum": 2, "maximum": MAX_SIDE, "multipleOf": 2}
+_MS = {"type": "integer", "minimum": 0}
+#: What `validate_for_render` checks, as JSON Schema (the OpenAPI document states it). Other
+#: keys are kept, so none is refused. A draft that passes may still not be ready (422: no
+#: segment, or a duration of 0) or be over 1080x1920 pixels (400).
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["t"],
+    "properties": {
+        "t": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["tt"],
+                "properties": {
+                    "tt": {"enum": sorted(TRACK_TYPES)},
+                    "sg": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["s", "d"],
+                            "properties": {"s": _MS, "d": _MS},
+                        },
+                    },
+                },
+            },
+        },
+        "d": _MS,
+        "m": {"type": "object", "properties": {"width": _SIDE, "height": _SIDE}},
+    },
+}
+
 
 def empty_draft(title: str, width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT) -> Draft:
     return {"t": [], "d": 0, "m": {"title": title, "width": width, "height": height}}
@@ -99,7 +131,9 @@ def validate_for_render(value: object) -> Draft:
 def _check_track(track: object, where: str) -> None:
     if not isinstance(track, dict):
         raise _invalid(where, "must be an object")
-    if track.get("tt") not in TRACK_TYPES or isinstance(track.get("tt"), bool):
+    kind = track.get("tt")
+    # Only an int can be a track type: a dict or list is not even hashable for the lookup.
+    if not _is_int(kind) or kind not in TRACK_TYPES:
         raise _invalid(f"{where}.tt", "must be 0 (video), 1 (audio) or 7 (text)")
     segments = track.get("sg", [])
     if not isinstance(segments, list):
