@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -12,6 +13,9 @@ from nemo_fake.errors import ApiError, Code
 
 # "any unique, stable string (<= 64 chars)" (vendor SKILL.md from VH:ff57a62 on).
 MAX_CLIENT_ID_LENGTH = 64
+# Printable characters (as str.isprintable() sees the Latin-1 a header decodes to), at most
+# 64 of them: one pattern, checked here and stated in the OpenAPI document.
+CLIENT_ID = re.compile(r"^[\x20-\x7e\xa1-\xac\xae-\xff]{1,64}$")
 
 
 @dataclass
@@ -175,17 +179,17 @@ class Accounts:
         return claim
 
     def _check_client_id(self, client_id: str | None) -> str | None:
-        client_id = (client_id or "").strip()
-        if not client_id:
+        if not (client_id or "").strip():
             if self._config.client_id_required:
                 raise ApiError(Code.BAD_REQUEST, "Missing X-Client-Id header")
             return None
-        if len(client_id) > MAX_CLIENT_ID_LENGTH or not client_id.isprintable():
+        assert client_id is not None
+        if not CLIENT_ID.match(client_id):
             raise ApiError(
                 Code.BAD_REQUEST,
                 f"X-Client-Id must be printable and at most {MAX_CLIENT_ID_LENGTH} characters",
             )
-        return client_id
+        return client_id.strip()
 
 
 def _expired(token: Token, now: float) -> bool:

@@ -230,6 +230,17 @@ def _at_resolution(meta: dict[str, Any], resolution: object) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
+#: What `_check_output` checks, as JSON Schema.
+OUTPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "format": {"enum": list(OUTPUT_FORMATS), "default": "mp4"},
+        "quality": {"enum": list(OUTPUT_QUALITIES), "default": "high"},
+        "resolution": {"enum": list(RESOLUTIONS)},
+    },
+}
+
+
 def _check_output(output: dict[str, Any] | None) -> dict[str, Any]:
     checked = {"format": "mp4", "quality": "high", **(output or {})}
     if "resolution" in checked and checked["resolution"] not in RESOLUTIONS:

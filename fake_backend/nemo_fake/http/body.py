@@ -1,13 +1,20 @@
-"""Reading request bodies: every malformed input becomes a 400 with a message naming the problem."""
+"""Reading request bodies: every malformed input becomes a 400 with a message naming the problem.
+
+Each field of a documented body is a spec (`Text`, `TextList`, `Anything`) that both reads the
+field and states it as JSON Schema, so the OpenAPI document says exactly what is checked.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
 
+from nemo_fake.config import FakeConfig
 from nemo_fake.errors import ApiError, Code
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
@@ -135,3 +142,108 @@ def string_list_field(body: dict[str, Any], name: str, *, max_items: int) -> lis
     if not all(isinstance(item, str) and item for item in value):
         raise ApiError(Code.BAD_REQUEST, f"{name} must hold non-empty strings", field=name)
     return value
+
+
+Schema = dict[str, Any]
+# A string that is not only whitespace: what `string_field` calls non-empty.
+NOT_BLANK = r"\S"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string field, not blank, at most `max_length` characters; `default` when absent."""
+
+    name: str
+    default: str | None = None
+    max_length: int = 256
+    description: str = ""
+    pattern: str | None = None  # checked by the domain (a render id), stated here
+    choices: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def read(self, body: dict[str, Any]) -> str:
+        value = string_field(body, self.name, default=self.default, max_length=self.max_length)
+        if self.choices and value not in self.choices:
+            raise ApiError(
+                Code.BAD_REQUEST,
+                f"{self.name} must be {' or '.join(map(repr, self.choices))}",
+                field=self.name,
+            )
+        return value
+
+    def schema(self, config: FakeConfig) -> Schema:
+        found: Schema = {"type": "string"}
+        if self.choices:
+            found["enum"] = list(self.choices)
+        else:
+            found.update(minLength=1, maxLength=self.max_length, pattern=self.pattern or NOT_BLANK)
+        if self.default is not None:
+            found["default"] = self.default
+        return _described(found, self.description)
+
+
+@dataclass(frozen=True)
+class TextList:
+    """A non-empty list of non-empty strings, at most as many as a setting allows."""
+
+    name: str
+    most: Callable[[FakeConfig], int]
+    description: str = ""
+    required: bool = True
+
+    def read(self, body: dict[str, Any], config: FakeConfig) -> list[str]:
+        return string_list_field(body, self.name, max_items=self.most(config))
+
+    def schema(self, config: FakeConfig) -> Schema:
+        items = {"type": "string", "minLength": 1}
+        found = {"type": "array", "minItems": 1, "maxItems": self.most(config), "items": items}
+        return _described(found, self.description)
+
+
+@dataclass(frozen=True)
+class Anything:
+    """A field read whole and checked by the domain (a draft, the render output, a message):
+    its schema is the one the domain's checks enforce, kept beside them."""
+
+    name: str
+    shape: Callable[[FakeConfig], Schema]
+    required: bool = True
+    description: str = ""
+    nullable: bool = False
+
+    def read(self, body: dict[str, Any]) -> Any:
+        if self.required and self.name not in body:
+            raise ApiError(Code.BAD_REQUEST, f"Missing field: {self.name}", field=self.name)
+        return body.get(self.name)
+
+    def schema(self, config: FakeConfig) -> Schema:
+        found = self.shape(config)
+        if self.nullable:
+            found = {"anyOf": [found, {"type": "null"}]}
+        return _described(found, self.description)
+
+
+FieldSpec = Text | TextList | Anything
+
+
+@dataclass(frozen=True)
+class JsonBody:
+    """A documented JSON object body: its fields, each read and stated by one spec."""
+
+    fields: tuple[FieldSpec, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def schema(self, config: FakeConfig) -> Schema:
+        return {
+            "type": "object",
+            "properties": {spec.name: spec.schema(config) for spec in self.fields},
+            "required": [spec.name for spec in self.fields if spec.required],
+            **self.extra,
+        }
+
+
+def _described(schema: Schema, description: str) -> Schema:
+    return {**schema, "description": description} if description else schema

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from nemo_fake.clock import isoformat
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import TOKEN_PARAMETERS, authenticate, backend_of
-from nemo_fake.http.body import json_object, string_field
+from nemo_fake.http.body import JsonBody, Text, json_object
 from nemo_fake.http.envelope import ok
 from nemo_fake.http.faults import operation
 
@@ -32,13 +32,16 @@ async def anonymous_token(request: Request) -> Response:
     )
 
 
+TASK_ID = Text("task_id", description="The session's task id")
+SESSION_ID = Text("session_id", description="One of the caller's sessions")
+CLAIM_BODY = JsonBody((TASK_ID, SESSION_ID))
+
+
 @operation("claim_token")
 async def claim_token(request: Request) -> Response:
     account = authenticate(request)
     body = await json_object(request)
-    claim = backend_of(request).claim_token(
-        account, string_field(body, "task_id"), string_field(body, "session_id")
-    )
+    claim = backend_of(request).claim_token(account, TASK_ID.read(body), SESSION_ID.read(body))
     return ok({"claim_token": claim.value, "expires_in": backend_of(request).config.claim_ttl})
 
 

@@ -20,7 +20,7 @@ from nemo_fake.domain.agent.runs import AgentRun
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
-from nemo_fake.http.body import json_object, string_field
+from nemo_fake.http.body import Anything, JsonBody, Text, json_object
 from nemo_fake.http.events import to_sse
 from nemo_fake.http.faults import fired_rule, operation
 
@@ -29,6 +29,32 @@ MAX_MESSAGE_CHARS = 20_000
 SILENT_HEADER = "x-fake-silent"
 CAMEL_CASE = {"appName": "app_name", "userId": "user_id", "sessionId": "session_id",
               "newMessage": "new_message"}  # fmt: skip
+
+
+APP_NAME = Text("app_name", description="Always nemo_agent (another app is a 404)")
+USER_ID = Text("user_id", default="me", description='"me", or the caller\'s own user id')
+SESSION_ID = Text("session_id", description="One of the caller's sessions")
+MESSAGE_SCHEMA = {
+    "type": "object",
+    "required": ["parts"],
+    "properties": {
+        "parts": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["text"],
+                "properties": {"text": {"type": "string"}},
+            },
+        }
+    },
+}
+NEW_MESSAGE = Anything(
+    "new_message",
+    lambda config: MESSAGE_SCHEMA,
+    description=f"The message: its parts' texts, joined, not blank, at most {MAX_MESSAGE_CHARS}",
+)
+RUN_SSE_BODY = JsonBody((APP_NAME, USER_ID, SESSION_ID, NEW_MESSAGE))
 
 
 @operation("run_sse")
@@ -40,12 +66,12 @@ async def run_sse(request: Request) -> Response:
             raise ApiError(
                 Code.BAD_REQUEST, f"Fields are snake_case: send {snake}, not {camel}", field=snake
             )
-    check_app_name(string_field(body, "app_name"))
-    check_user_segment(account, string_field(body, "user_id", default="me"))
+    check_app_name(APP_NAME.read(body))
+    check_user_segment(account, USER_ID.read(body))
     backend = backend_of(request)
     agent_run = backend.run_message(
         account,
-        string_field(body, "session_id"),
+        SESSION_ID.read(body),
         _message_text(body),
         force_silent=_silent_switch(request),
     )

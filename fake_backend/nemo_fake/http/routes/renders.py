@@ -9,29 +9,44 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from nemo_fake.domain import draft as drafts
 from nemo_fake.domain.backend import NemoBackend
-from nemo_fake.domain.renders import RenderJob
+from nemo_fake.domain.renders import OUTPUT_SCHEMA, RENDER_ID, RenderJob
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import authenticate, backend_of
-from nemo_fake.http.body import json_object, object_field, string_field
+from nemo_fake.http.body import Anything, JsonBody, Text, json_object
 from nemo_fake.http.faults import Handler, fired_rule, operation
 from nemo_fake.http.offload import off_loop
 
 MP4 = "video/mp4"
 
 
+RENDER_ID_FIELD = Text(
+    "id", max_length=128, pattern=RENDER_ID.pattern, description="A new id for every render"
+)
+SESSION_ID_FIELD = Text("sessionId", description="The session the draft is from")
+DRAFT = Anything("draft", lambda config: drafts.SCHEMA, description="The state's draft")
+OUTPUT = Anything(
+    "output", lambda config: OUTPUT_SCHEMA, required=False, nullable=True,
+    description="Defaults to mp4, high",
+)  # fmt: skip
+RENDER_BODY = JsonBody((RENDER_ID_FIELD, SESSION_ID_FIELD, DRAFT, OUTPUT))
+
+
 @operation("render_submit")
 async def submit(request: Request) -> Response:
     account = authenticate(request, call="export")
     body = await json_object(request)
-    if "draft" not in body:
-        raise ApiError(Code.BAD_REQUEST, "Missing field: draft", field="draft")
+    draft = DRAFT.read(body)
+    output = OUTPUT.read(body)
+    if output is not None and not isinstance(output, dict):
+        raise ApiError(Code.BAD_REQUEST, "output must be an object", field="output")
     job = backend_of(request).submit_render(
         account,
-        render_id=string_field(body, "id"),
-        session_id=string_field(body, "sessionId"),
-        draft=body["draft"],
-        output=object_field(body, "output"),
+        render_id=RENDER_ID_FIELD.read(body),
+        session_id=SESSION_ID_FIELD.read(body),
+        draft=draft,
+        output=output,
         fails=bool((rule := fired_rule(request)) and rule.fail_render),
     )
     backend = backend_of(request)

@@ -7,9 +7,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
-from nemo_fake.http.body import json_object, string_field
+from nemo_fake.http.body import JsonBody, Text, json_object
 from nemo_fake.http.envelope import ok
 from nemo_fake.http.faults import operation
+
+TASK_NAME = Text("task_name", description="The project's name, free text")
+LANGUAGE = Text("language", default="en", max_length=32, description="The agent's language")
+SESSION_BODY = JsonBody((TASK_NAME, LANGUAGE))
 
 
 @operation("create_session")
@@ -20,8 +24,8 @@ async def create_session(request: Request) -> Response:
     body = await json_object(request)
     session = backend_of(request).create_session(
         account,
-        task_name=string_field(body, "task_name"),
-        language=string_field(body, "language", default="en", max_length=32),
+        task_name=TASK_NAME.read(body),
+        language=LANGUAGE.read(body),
     )
     return ok(
         {"task_id": session.task_id, "session_id": session.session_id, "user_id": account.user_id}

@@ -8,11 +8,17 @@ from starlette.routing import Route
 
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
-from nemo_fake.http.body import json_object, string_field, string_list_field
+from nemo_fake.http.body import JsonBody, Text, TextList, json_object
 from nemo_fake.http.envelope import ok
 from nemo_fake.http.faults import operation
 from nemo_fake.http.multipart import receive_files
 from nemo_fake.http.offload import off_loop
+
+URLS = TextList(
+    "urls", lambda config: config.max_urls_per_upload, description="Links, never fetched"
+)
+SOURCE_TYPE = Text("source_type", default="url", choices=("url",))
+URL_BODY = JsonBody((URLS, SOURCE_TYPE))
 
 
 @operation("upload")
@@ -29,9 +35,8 @@ async def upload(request: Request) -> Response:
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "application/json":
         body = await json_object(request)
-        if string_field(body, "source_type", default="url") != "url":
-            raise ApiError(Code.BAD_REQUEST, "source_type must be 'url'", field="source_type")
-        urls = string_list_field(body, "urls", max_items=backend.config.max_urls_per_upload)
+        SOURCE_TYPE.read(body)
+        urls = URLS.read(body, backend.config)
         stored = backend.add_urls(account, session_id, urls, base_url)
     elif media_type == "multipart/form-data":
         limit = backend.config.max_upload_bytes
