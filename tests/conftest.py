@@ -10,13 +10,14 @@ from hypothesis import settings
 
 from nemo_fake import FakeConfig, NemoBackend, NemoFake, VirtualClock
 from nemo_fake.testing import ControlError, NemoServer, RemoteFake
+from nemo_fake.testing.contract import Contract, contract_of, response_hook
 from nemo_fake.testing.tls import shared_tls_context
 from tests.support import Api
 
-# Property tests run 30 examples by default to keep the suite fast (each test follows the
+# Property tests run 15 examples by default to keep the suite fast (each test follows the
 # profile, so a thorough run deepens every one);
 # HYPOTHESIS_PROFILE=thorough runs 1000 each.
-settings.register_profile("default", max_examples=30, deadline=None)
+settings.register_profile("default", max_examples=15, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
@@ -146,16 +147,22 @@ async def api(request: pytest.FixtureRequest, nemo_fake_config: FakeConfig) -> A
         url = request.config.getoption("--nemo-target")
         async with httpx.AsyncClient(base_url=url, verify=shared_tls_context()) as http:
             if _serves_control_api(url):
-                # A served fake starts each test fresh, as the in-process one does.
+                # A served fake starts each test fresh, as the in-process one does, and says
+                # what it serves: every answer is checked against that.
                 with RemoteFake(url) as remote:
                     remote.reset()
+                served = Contract((await http.get("/openapi.json")).json())
+                http.event_hooks["response"].append(response_hook(lambda: served))
             yield Api(http, "target", token=os.environ.get("NEMO_TOKEN") or None)
         return
+    fake: NemoFake = request.getfixturevalue("nemo_fake")
+    # Every answer the test receives is checked against the fake's OpenAPI document, for the
+    # settings in force when it answers.
+    hooks = {"response": [response_hook(lambda: contract_of(fake.app, fake.config))]}
     if request.param == "inprocess":
-        fake: NemoFake = request.getfixturevalue("nemo_fake")
-        async with fake.http() as http:
+        async with fake.http(event_hooks=hooks) as http:
             yield Api(http, "inprocess")
         return
     server: NemoServer = request.getfixturevalue("nemo_server")
-    async with server.http(verify=shared_tls_context()) as http:
+    async with server.http(verify=shared_tls_context(), event_hooks=hooks) as http:
         yield Api(http, "live")

@@ -326,6 +326,54 @@ def profiles() -> None:
             click.echo(f"  {key:<21} {shown!r:<28} {era.sources[key]}")
 
 
+@main.command()
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default="current",
+    show_default=True,
+    help="The protocol era the document describes.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A setting, as `serve --set` takes it (repeatable).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write it here: YAML for .yaml or .yml, else JSON. Without it, JSON on stdout.",
+)
+def openapi(profile: str, overrides: tuple[str, ...], out: Path | None) -> None:
+    """The OpenAPI 3.1 document of the fake: what `GET /openapi.json` answers."""
+    import json
+
+    from nemo_fake.http.app import create_app
+    from nemo_fake.http.openapi import build
+    from nemo_fake.http.routes.contract import package_version
+
+    config = _configure(FakeConfig.for_profile(profile), _settings(overrides))
+    app = create_app(config=config)
+    try:
+        document = build(app.routes, app.state.backend.config, package_version())
+    finally:
+        app.state.backend.close()
+    if out is not None and out.suffix.lower() in (".yaml", ".yml"):
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
+    click.echo(f"wrote {out} (OpenAPI 3.1, profile {profile})")
+
+
 @main.group()
 def scenario() -> None:
     """Scenario files: scripted workflows and faults (see scenarios/)."""

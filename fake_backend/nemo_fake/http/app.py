@@ -19,6 +19,7 @@ from nemo_fake.http.recorder import CLIENT_GONE, RequestRecorder, printable
 from nemo_fake.http.routes import (
     accounts,
     agent,
+    contract,
     control,
     files,
     renders,
@@ -55,6 +56,7 @@ def create_app(
             *files.routes,
             *agent.routes,
             *control.routes,
+            *contract.routes,
         ],
         middleware=[Middleware(RequestRecorder)],
         exception_handlers={

@@ -16,6 +16,8 @@ from nemo_fake.errors import ApiError
 Handler = Callable[[Request], Awaitable[Response]]
 OPERATION_KEY = "nemo.operation"
 FAULT_KEY = "nemo.fault"
+#: On every answer a fault rule shaped: the rule's id.
+FAULT_HEADER = b"x-nemo-fake-fault"
 
 
 def operation(name: str) -> Callable[[Handler], Handler]:

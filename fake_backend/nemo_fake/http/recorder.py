@@ -12,7 +12,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nemo_fake.http.faults import OPERATION_KEY
+from nemo_fake.http.faults import FAULT_HEADER, FAULT_KEY, OPERATION_KEY
 from nemo_fake.http.offload import request_ended, request_started
 from nemo_fake.journal import JournalEntry
 
@@ -67,6 +67,11 @@ class RequestRecorder:
         async def send_and_note(message: Message) -> None:
             nonlocal status, elapsed_ms, is_json
             if message["type"] == "http.response.start":
+                rule = scope.get(FAULT_KEY)
+                if rule is not None:
+                    # Say which rule shaped the answer: it is the test's doing, not the API's.
+                    fault = (FAULT_HEADER, rule.id.encode("latin-1", "replace"))
+                    message = {**message, "headers": [*message.get("headers", []), fault]}
                 status = message["status"]
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 is_json = any(

@@ -1,0 +1,188 @@
+"""The OpenAPI document: valid 3.1 for every profile, built from the route table (a route
+without an operation fails), served at /openapi.json and by `nemo-fake openapi`, and the
+checker that holds every response of the contract suite to it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from openapi_spec_validator import validate
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from nemo_fake import FakeConfig, FaultRule, NemoFake, create_app
+from nemo_fake.domain.renders import RENDER_ID
+from nemo_fake.http.openapi import UndocumentedRoute, build, routed
+from nemo_fake.http.routes.contract import package_version
+from nemo_fake.profiles import PROFILES
+from nemo_fake.testing.contract import Contract, ContractViolation, response_hook
+from tests.support import Api
+
+NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
+
+
+def _document(config: FakeConfig) -> dict[str, Any]:
+    app = create_app(config=config)
+    try:
+        return build(app.routes, config, package_version())
+    finally:
+        app.state.backend.close()
+
+
+# A standard validator takes half a second a document: -m slow (CI) runs these.
+@pytest.mark.slow
+@pytest.mark.parametrize("era", list(PROFILES))
+def test_the_document_is_valid_openapi_3_1_in_every_profile(era: str) -> None:
+    document = _document(FakeConfig.for_profile(era))
+    validate(document)  # raises on an invalid document
+    assert document["openapi"] == "3.1.0"
+    assert era in document["info"]["description"]
+
+
+def test_every_route_is_in_the_document_and_every_path_in_it_is_routed() -> None:
+    config = FakeConfig(legacy_render_paths=True)
+    app = create_app(config=config)
+    document = build(app.routes, config, "test")
+    app.state.backend.close()
+    documented = {
+        (method.upper(), path) for path, item in document["paths"].items() for method in item
+    }
+    assert documented == set(routed(app.routes))
+    without = _document(FakeConfig())  # the earliest render paths only where they are served
+    assert "/api/render/proxy/draft" not in without["paths"]
+    tags = {op["tags"][0] for item in document["paths"].values() for op in item.values()}
+    assert "fake control" in tags
+    assert all(
+        op["tags"] == ["fake control"]
+        for path, item in document["paths"].items()
+        if path.startswith("/_fake/")
+        for op in item.values()
+    )
+
+
+def test_a_route_added_without_an_operation_fails_the_build() -> None:
+    app = create_app()
+    app.router.routes.append(Route("/api/new", lambda request: PlainTextResponse("")))
+    with pytest.raises(UndocumentedRoute, match="GET /api/new has no entry"):
+        build(app.routes, FakeConfig(), "test")
+    app.state.backend.close()
+
+
+def test_request_bodies_state_the_checks_the_handlers_make() -> None:
+    document = _document(FakeConfig(max_urls_per_upload=7, client_id_required=False))
+    paths = document["paths"]
+    render = paths["/api/render/proxy/lambda"]["post"]["requestBody"]["content"]
+    body = render["application/json"]["schema"]
+    assert body["properties"]["id"]["pattern"] == RENDER_ID.pattern
+    assert body["required"] == ["id", "sessionId", "draft"]
+    assert body["properties"]["draft"]["properties"]["t"]["items"]["properties"]["tt"] == {
+        "enum": [0, 1, 7]
+    }
+    upload = paths["/api/upload-video/{app}/{user}/{session_id}"]["post"]["requestBody"]
+    assert upload["content"]["application/json"]["schema"]["properties"]["urls"]["maxItems"] == 7
+    assert "multipart/form-data" in upload["content"]
+    token = paths["/api/auth/anonymous-token"]["post"]
+    (client_id,) = [p for p in token["parameters"] if p["name"] == "X-Client-Id"]
+    assert client_id["required"] is False  # as the settings say
+    assert token["responses"]["429"]["headers"]["Retry-After"]["required"] is True
+
+
+def test_the_profile_decides_bodies_events_and_attribution() -> None:
+    current = _document(FakeConfig.for_profile("current"))
+    reference = _document(FakeConfig.for_profile("reference"))
+    poll = "/api/render/proxy/lambda/{render_id}"
+    ok = current["paths"][poll]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"]["discriminator"]["propertyName"] == "status"
+    ref_ok = reference["paths"][poll]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ref_ok["schema"]["properties"]["success"] == {"const": True}
+    events = reference["paths"]["/run_sse"]["post"]["responses"]["200"]["content"]
+    assert set(events["text/event-stream"]["x-events"]) >= {"text", "tool_call", "heartbeat"}
+    # Attribution: the current doc requires it on export (402), the reference era on sessions.
+    submit = current["paths"]["/api/render/proxy/lambda"]["post"]
+    assert "402" in submit["responses"]
+    session = reference["paths"]["/api/tasks/{user}/with-session/{app}"]["post"]
+    headers = {p["name"]: p["required"] for p in session["parameters"] if p["in"] == "header"}
+    assert headers["X-Skill-Source"] is True and headers["X-Skill-Version"] is False
+
+
+async def test_openapi_json_is_the_document_of_the_settings_in_force(
+    api: Api, nemo_fake: NemoFake
+) -> None:
+    served = await api.http.get("/openapi.json")
+    assert served.status_code == 200
+    assert served.json() == build(nemo_fake.app.routes, nemo_fake.config, package_version())
+    nemo_fake.configure({"poll_shape": "minimal"})
+    now = (await api.http.get("/openapi.json")).json()
+    poll = now["paths"]["/api/render/proxy/lambda/{render_id}"]["get"]["responses"]["200"]
+    assert poll["content"]["application/json"]["schema"]["properties"]["success"]
+
+
+def test_nemo_fake_openapi_writes_json_or_yaml_for_a_profile(tmp_path: Path) -> None:
+    out = tmp_path / "nemo.yaml"
+    result = subprocess.run(
+        [str(NEMO_FAKE), "openapi", "--profile", "reference", "--out", str(out)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {out} (OpenAPI 3.1, profile reference)"
+    document = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert document == _document(FakeConfig.for_profile("reference"))
+    refused = subprocess.run(
+        [str(NEMO_FAKE), "openapi", "--out", str(tmp_path / "missing" / "x.json")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("Error: cannot write") and "Traceback" not in refused.stderr
+
+
+# -- the checker ---------------------------------------------------------------------------------
+
+
+def _response(status: int, body: object, path: str, method: str = "GET", **headers: str) -> Any:
+    request = httpx.Request(method, f"http://fake{path}")
+    return httpx.Response(status, json=body, headers=headers, request=request)
+
+
+def test_the_checker_names_the_operation_and_what_is_wrong() -> None:
+    contract = Contract(_document(FakeConfig()))
+    path = "/api/credits/balance/simple"
+    good = {"code": 0, "data": {"available": 1, "frozen": 0, "total": 1}}
+    contract.check("GET", path, _response(200, good, path), json.dumps(good).encode())
+    bad = {"code": 0, "data": {"available": "1", "frozen": 0, "total": 1}}
+    with pytest.raises(ContractViolation, match=r"\(getBalance\) .* at data.available: '1'"):
+        contract.check("GET", path, _response(200, bad, path), json.dumps(bad).encode())
+    with pytest.raises(ContractViolation, match="answered 418, which the document does not"):
+        contract.check("GET", path, _response(418, good, path), None)
+    token = "/api/auth/anonymous-token"
+    limited = {"code": 429, "message": "x", "msg": "x", "data": None}
+    with pytest.raises(ContractViolation, match="answered 429 without header Retry-After"):
+        contract.check("POST", token, _response(429, limited, token, "POST"), None)
+    wrong_code = {"code": 1002, "message": "x", "msg": "x", "data": None}
+    with pytest.raises(ContractViolation, match=r"at code: 1002 is not one of \[1001\]"):
+        contract.check("GET", path, _response(401, wrong_code, path), b'{"code": 1002, '
+                       b'"message": "x", "msg": "x", "data": null}')  # fmt: skip
+
+
+async def test_a_response_the_document_does_not_allow_fails_the_request_that_got_it() -> None:
+    document = _document(FakeConfig())
+    balance = document["paths"]["/api/credits/balance/simple"]["get"]["responses"]["200"]
+    balance["content"]["application/json"]["schema"]["properties"]["data"] = {"type": "string"}
+    contract = Contract(document)
+    with NemoFake() as fake:
+        hooks = {"response": [response_hook(lambda: contract)]}
+        async with fake.http(event_hooks=hooks) as http:
+            issued = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})
+            auth = {"Authorization": f"Bearer {issued.json()['data']['token']}"}
+            with pytest.raises(ContractViolation, match=r"getBalance.*at data"):
+                await http.get("/api/credits/balance/simple", headers=auth)
+            # An answer a fault rule shaped is the test's doing: not checked.
+            fake.faults.add(FaultRule(operation="balance", on_call=1, http_status=502))
+            injected = await http.get("/api/credits/balance/simple", headers=auth)
+            assert injected.status_code == 502
