@@ -284,7 +284,8 @@ def test_wait_refuses_what_is_not_a_url() -> None:
     assert result.output == "Error: localhost:8787 is not an http:// or https:// URL\n"
 
 
-def test_serve_profile_reference_and_early_answer_renders_as_their_docs_show() -> None:
+def test_serve_profile_reference_answers_a_render_submit_and_poll_as_r_shows() -> None:
+    # The early profile's paths as served: tests/test_profiles.py (in process, the same app).
     draft = {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}], "d": 1000}
     with served("--profile", "reference") as fake, httpx.Client(base_url=fake.url) as http:
         assert "profile reference: references/api-reference.md" in fake.banner
@@ -300,18 +301,3 @@ def test_serve_profile_reference_and_early_answer_renders_as_their_docs_show() -
         }  # fmt: skip
         polled = http.get("/api/render/proxy/lambda/render_1", headers=auth).json()
         assert polled["success"] is True and polled["data"]["status"] == "pending"
-    with served("--profile", "early") as fake, httpx.Client(base_url=fake.url) as http:
-        token = http.post("/api/auth/anonymous-token").json()["data"]
-        auth = {"Authorization": f"Bearer {token['token']}"}  # the early docs sent no X-Skill-*
-        sid = http.post(
-            f"/api/tasks/{token['user_id']}/with-session/nemo_agent",
-            headers=auth,
-            json={"task_name": "p"},
-        ).json()["data"]["session_id"]
-        state = http.get(f"/api/state/nemo_agent/{token['user_id']}/{sid}/latest", headers=auth)
-        assert state.status_code == 200
-        body = {"id": "render_1", "sessionId": sid, "draft": draft}
-        submitted = http.post("/api/render/proxy/draft", headers=auth, json=body).json()
-        assert submitted["taskId"] == "render_1"
-        polled = http.get("/api/render/proxy/render_1", headers=auth).json()
-        assert polled["taskId"] == "render_1" and polled["status"] == "pending"
