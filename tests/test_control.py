@@ -10,6 +10,7 @@ from starlette.types import Message, Scope
 
 from nemo_fake import NemoBackend, NemoFake, VirtualClock
 from nemo_fake.domain.faults import FaultRule, Faults
+from nemo_fake.http.faults import operation
 from nemo_fake.testing import StreamingASGITransport
 from tests.support import Api, chat, draft_of, error_code
 
@@ -284,3 +285,18 @@ async def test_a_request_is_in_the_journal_before_its_answer_reaches_the_client(
     fake.close()
     assert journaled_when_answered == [1]
     assert fake.journal.find()[0].code == 1001
+
+
+@pytest.mark.control_api
+async def test_a_fault_rule_can_name_the_claim_page(api: Api) -> None:
+    # Every routed operation is one a rule can name (the claim page once was not).
+    added = await api.http.post("/_fake/faults", json={"operation": "claim_page", "code": 1001})
+    assert added.status_code == 200, added.text
+    answer = await api.http.get("/workspace/claim", params={"ct": "clm_x"})
+    assert answer.json()["code"] == 1001
+    assert answer.headers["x-nemo-fake-fault"] == added.json()["data"]["id"]
+
+
+def test_an_operation_no_fault_rule_could_name_is_refused_where_it_is_declared() -> None:
+    with pytest.raises(ValueError, match=r"'claim_pages' is not in nemo_fake\.domain\.faults"):
+        operation("claim_pages")

@@ -20,6 +20,7 @@ MAX_LATENCY = 600.0
 OPERATIONS = (
     "anonymous_token",
     "claim_token",
+    "claim_page",
     "create_session",
     "state",
     "balance",

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from nemo_fake.domain.faults import FaultRule
+from nemo_fake.domain.faults import OPERATIONS, FaultRule
 from nemo_fake.errors import ApiError
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -21,6 +21,11 @@ FAULT_HEADER = b"x-nemo-fake-fault"
 
 
 def operation(name: str) -> Callable[[Handler], Handler]:
+    """Name a handler's operation (for fault rules and the journal); one of OPERATIONS, so a
+    rule can name every operation a route has."""
+    if name not in OPERATIONS:
+        raise ValueError(f"operation {name!r} is not in nemo_fake.domain.faults.OPERATIONS")
+
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
