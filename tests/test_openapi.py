@@ -5,6 +5,8 @@ checker that holds every response of the contract suite to it."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +22,11 @@ from starlette.routing import Route
 from nemo_fake import FakeConfig, FaultRule, NemoFake, create_app
 from nemo_fake.domain.renders import RENDER_ID
 from nemo_fake.http.openapi import UndocumentedRoute, build, routed
+from nemo_fake.http.openapi.document import EXAMPLES
 from nemo_fake.http.routes.contract import package_version
 from nemo_fake.profiles import PROFILES
 from nemo_fake.testing.contract import Contract, ContractViolation, response_hook
-from tests.support import Api
+from tests.support import ATTRIBUTION, Api
 
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
 
@@ -82,9 +85,9 @@ def test_request_bodies_state_the_checks_the_handlers_make() -> None:
     body = render["application/json"]["schema"]
     assert body["properties"]["id"]["pattern"] == RENDER_ID.pattern
     assert body["required"] == ["id", "sessionId", "draft"]
-    assert body["properties"]["draft"]["properties"]["t"]["items"]["properties"]["tt"] == {
-        "enum": [0, 1, 7]
-    }
+    draft = body["properties"]["draft"]
+    assert draft["properties"]["t"]["items"]["properties"]["tt"] == {"enum": [0, 1, 7]}
+    assert draft["properties"]["d"]["maximum"] == FakeConfig().max_render_ms
     upload = paths["/api/upload-video/{app}/{user}/{session_id}"]["post"]["requestBody"]
     assert upload["content"]["application/json"]["schema"]["properties"]["urls"]["maxItems"] == 7
     assert "multipart/form-data" in upload["content"]
@@ -186,3 +189,93 @@ async def test_a_response_the_document_does_not_allow_fails_the_request_that_got
             fake.faults.add(FaultRule(operation="balance", on_call=1, http_status=502))
             injected = await http.get("/api/credits/balance/simple", headers=auth)
             assert injected.status_code == 502
+
+
+# -- examples, recorded from the fake ------------------------------------------------------------
+
+SECRETS = [
+    (re.compile(r"nmv_usr_[0-9a-f]+"), "nmv_usr_" + "0" * 32),
+    (re.compile(r"clm_[0-9a-f]+"), "clm_" + "0" * 32),
+    (re.compile(r"/cdn/renders/[^/]+/"), "/cdn/renders/SECRET/"),
+]
+
+
+def _masked(value: Any) -> Any:
+    """Credentials are new every run (never seeded): the same placeholder each time."""
+    text = json.dumps(value, ensure_ascii=False)
+    for pattern, placeholder in SECRETS:
+        text = pattern.sub(placeholder, text)
+    return json.loads(text)
+
+
+async def _record_examples() -> dict[str, dict[str, Any]]:
+    """One answer per operation and status, from a workflow against the current profile."""
+    recorded: dict[str, dict[str, Any]] = {}
+    with NemoFake(FakeConfig(seed=7)) as fake:
+        contract = Contract(_document(FakeConfig(seed=7)))
+
+        async def keep(response: httpx.Response) -> None:
+            if response.headers.get("content-type", "").startswith("application/json"):
+                operation = contract.operation(response.request.method, response.request.url.path)
+                assert operation is not None
+                body = json.loads(await response.aread())
+                recorded.setdefault(operation.id, {}).setdefault(str(response.status_code), body)
+
+        async with fake.http(event_hooks={"response": [keep]}) as http:
+            await http.post("/api/auth/anonymous-token")  # 400: no X-Client-Id
+            issued = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "ex"})
+            auth = {"Authorization": f"Bearer {issued.json()['data']['token']}", **ATTRIBUTION}
+            await http.get("/api/credits/balance/simple")  # 401
+            await http.get("/api/credits/balance/simple", headers=auth)
+            session = (
+                await http.post(
+                    "/api/tasks/me/with-session/nemo_agent",
+                    headers=auth,
+                    json={"task_name": "example", "language": "en"},
+                )
+            ).json()["data"]
+            sid = session["session_id"]
+            await http.post(
+                f"/api/upload-video/nemo_agent/me/{sid}",
+                headers=auth,
+                json={"urls": ["https://media.example.com/talk.mp4"], "source_type": "url"},
+            )
+            await http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=auth)
+            await http.get("/api/state/nemo_agent/me/1234567890123456789/latest", headers=auth)
+            claim = await http.post(
+                "/api/auth/claim-token",
+                headers=auth,
+                json={"task_id": session["task_id"], "session_id": sid},
+            )
+            await http.get(f"/workspace/claim?ct={claim.json()['data']['claim_token']}")
+            draft = {"t": [{"tt": 0, "sg": [{"s": 0, "d": 2000}]}], "d": 2000}
+            body = {"id": "render_1", "sessionId": sid, "draft": draft}
+            await http.post("/api/render/proxy/lambda", headers=auth, json=body)
+            await http.post("/api/render/proxy/lambda", headers=auth, json=body)  # 409
+            await http.post(
+                "/api/render/proxy/lambda", headers=auth, json={**body, "id": "r2", "draft": {}}
+            )  # 422
+            fake.advance(120)
+            await http.get("/api/render/proxy/lambda/render_1", headers=auth)
+            await http.get("/api/render/proxy/lambda/nope", headers=auth)
+            await http.post("/api/v1/generate", json={"skill": "x", "prompt": "y"})
+    return {operation: _masked(answers) for operation, answers in sorted(recorded.items())}
+
+
+async def test_the_examples_in_the_document_are_what_the_fake_answers() -> None:
+    recorded = await _record_examples()
+    if os.environ.get("NEMO_RECORD_EXAMPLES"):
+        EXAMPLES.write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    stored = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    assert stored == recorded, (
+        "the fake's answers changed: NEMO_RECORD_EXAMPLES=1 python -m pytest "
+        "tests/test_openapi.py -k examples records them again"
+    )
+    document = _document(FakeConfig())
+    poll = document["paths"]["/api/render/proxy/lambda/{render_id}"]["get"]["responses"]
+    example = poll["200"]["content"]["application/json"]["examples"]["recorded"]["value"]
+    assert example["status"] == "completed"
+    # An example another profile's schema does not allow is left out, not shown wrong.
+    reference = _document(FakeConfig.for_profile("reference"))
+    ref_poll = reference["paths"]["/api/render/proxy/lambda/{render_id}"]["get"]["responses"]
+    assert "examples" not in ref_poll["200"]["content"]["application/json"]

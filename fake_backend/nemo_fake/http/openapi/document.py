@@ -4,10 +4,16 @@ event dialect, which calls need attribution and whether the earliest render path
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from starlette.routing import BaseRoute, Route
 
 from nemo_fake.config import FakeConfig
@@ -40,6 +46,17 @@ TAGS = [
 ]
 
 
+#: Real answers of the fake (current profile), recorded by tests/test_openapi.py: by operationId,
+#: then status. An answer goes into the document where it fits the settings' schema.
+EXAMPLES = Path(__file__).with_name("examples.json")
+
+
+@cache
+def recorded_examples() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    return found
+
+
 class UndocumentedRoute(LookupError):
     """A route the document has no operation for: every route must be described."""
 
@@ -66,6 +83,7 @@ def build(routes: Iterable[BaseRoute], config: FakeConfig, version: str) -> dict
             paths.setdefault(path, {})[method.lower()] = _operation(
                 method, path, operation, config, components
             )
+    _add_examples(paths, components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -168,3 +186,25 @@ def _errors(operation: Operation, config: FakeConfig) -> dict[str, Any]:
             }
         responses[str(status)] = response
     return responses
+
+
+def _add_examples(paths: dict[str, dict[str, Any]], components: dict[str, Schema]) -> None:
+    """Each recorded answer, on its response, where the schema the settings give allows it."""
+    root = "urn:nemo-fake:components"
+    registry: Registry[Any] = Registry().with_resource(
+        root,
+        Resource.from_contents(
+            {"components": {"schemas": components}}, default_specification=DRAFT202012
+        ),
+    )
+    recorded = recorded_examples()
+    for item in paths.values():
+        for operation in item.values():
+            for status, response in operation["responses"].items():
+                value = recorded.get(operation["operationId"], {}).get(status)
+                media = response.get("content", {}).get("application/json")
+                if value is None or media is None:
+                    continue
+                schema = json.loads(json.dumps(media["schema"]).replace('"#/', f'"{root}#/'))
+                if Draft202012Validator(schema, registry=registry).is_valid(value):
+                    media["examples"] = {"recorded": {"summary": "Recorded", "value": value}}

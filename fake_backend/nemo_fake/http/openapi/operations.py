@@ -438,7 +438,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         ),
     ),
     ("DELETE", "/_fake/journal"): _control(
-        "Forget the requests answered", bodies.obj({"entries": {"const": []}})
+        "Forget the requests answered",
+        bodies.obj(
+            {"entries": {"type": "array", "maxItems": 0, "items": dataclass_schema(JournalEntry)}}
+        ),
     ),
     ("GET", "/_fake/ledger"): _control(
         "Every account's credits and movements",

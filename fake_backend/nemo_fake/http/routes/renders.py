@@ -25,7 +25,11 @@ RENDER_ID_FIELD = Text(
     "id", max_length=128, pattern=RENDER_ID.pattern, description="A new id for every render"
 )
 SESSION_ID_FIELD = Text("sessionId", description="The session the draft is from")
-DRAFT = Anything("draft", lambda config: drafts.SCHEMA, description="The state's draft")
+DRAFT = Anything(
+    "draft",
+    lambda config: drafts.renderable_schema(config.max_render_ms),
+    description="The state's draft: one that is not ready is a 422, one too long a 400",
+)
 OUTPUT = Anything(
     "output", lambda config: OUTPUT_SCHEMA, required=False, nullable=True,
     description="Defaults to mp4, high",
