@@ -6,6 +6,9 @@ A block's fence names its language; an HTML comment on the line before may say h
   `bash -euo pipefail` script against a fake served for that page.
 - ```python: Python, run in-process (top-level `await` allowed). A page's Python blocks share
   one namespace and one event loop, in order, so a walk-through may build on earlier blocks.
+- `<!-- docs-test: tools -->` then ```bash: a shell block that installs an outside tool (from
+  npm or PyPI) and uses it against the page's fake: run with the slow tests, skipped with the
+  reason when the tool's runtime (Node.js for npm) is absent.
 - `<!-- docs-test: pytest -->` then ```python: a test file, run by pytest in a fresh project.
 - `<!-- docs-test: scenario -->` then ```yaml: a scenario file, run in-process.
 - ```yaml, ```json, ```text, ```console: shown, never run (data, sample output, synopses,
@@ -24,7 +27,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SHOWN = ("yaml", "json", "text", "console")
 # language -> {marker (None: no comment) -> how the block runs}
 KINDS: dict[str, dict[str | None, str]] = {
-    "bash": {None: "shell"},
+    "bash": {None: "shell", "tools": "tools"},
     "python": {None: "python", "pytest": "pytest"},
     "yaml": {None: "shown", "scenario": "scenario"},
     **{language: {None: "shown"} for language in ("json", "text", "console")},

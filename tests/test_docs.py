@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import inspect
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -74,22 +77,48 @@ def _as_run(code: str, url: str) -> str:
     return re.sub(r"--speed 60\b", f"--speed {SPEED}", code)
 
 
-def _run_shell(shell: list[Block], work: Path, url: str) -> str:
+# What a tool's installer needs to reach its registry here (proxies, certificate bundles); the
+# ordinary shell blocks run without any of it.
+REGISTRY_ACCESS = re.compile(
+    r"(?i)_proxy$|CA_BUNDLE$|CA_CERTS$|^SSL_CERT_|^PIP_|^NPM_CONFIG_|^NODE_"
+)
+
+
+def _run_shell(
+    shell: list[Block], work: Path, url: str, *, timeout: float = 120, installs: bool = False
+) -> str:
     """A page's shell blocks, in order, as one script."""
     if "curl " in "".join(block.code for block in shell) and shutil.which("curl") is None:
         pytest.skip("needs curl")
     script = "".join(f"echo '--- {b.where}' >&2\n{_as_run(b.code, url)}" for b in shell)
-    result = subprocess.run(
+    # A session of its own: whatever a block starts in the background (a mock server, say, and
+    # the children it spawns) is stopped with it, never left running.
+    process = subprocess.Popen(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=work,
-        env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8"},
-        capture_output=True,
+        env={
+            **(
+                {k: v for k, v in os.environ.items() if REGISTRY_ACCESS.search(k)}
+                if installs
+                else {}
+            ),
+            "PATH": f"{BIN}:/usr/bin:/bin",
+            "HOME": str(work),
+            "LANG": "C.UTF-8",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
-        check=False,
+        start_new_session=True,
     )
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
-    return result.stdout
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.returncode == 0, f"{stdout}\n{stderr}"
+    return stdout
 
 
 def _run_python(python: list[Block]) -> None:
@@ -124,6 +153,17 @@ def test_the_examples_run(
         _run_python(python)
     if check := CHECKS.get(_page_id(page)):
         check(run)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", _pages_with("tools"), ids=_page_id)
+def test_the_tool_examples_run(page: Path, work: Path, request: pytest.FixtureRequest) -> None:
+    """Blocks that install a tool from npm or PyPI and use it against the page's fake."""
+    tools = marked(page, "tools")
+    if any("npm " in block.code for block in tools) and shutil.which("npm") is None:
+        pytest.skip("needs Node.js: Prism comes from the npm registry (npm)")
+    url: str = request.getfixturevalue("served")
+    _run_shell(tools, work, url, timeout=600, installs=True)
 
 
 @pytest.mark.parametrize("page", _pages_with("pytest"), ids=_page_id)
