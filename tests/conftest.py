@@ -149,9 +149,9 @@ async def api(request: pytest.FixtureRequest, nemo_fake_config: FakeConfig) -> A
             if _serves_control_api(url):
                 # A served fake starts each test fresh, as the in-process one does, and says
                 # what it serves: every answer is checked against that.
-                with RemoteFake(url) as remote:
-                    remote.reset()
                 served = Contract((await http.get("/openapi.json")).json())
+                with RemoteFake(url) as remote:
+                    remote.reset()  # after: the test starts with an empty journal
                 http.event_hooks["response"].append(response_hook(lambda: served))
             yield Api(http, "target", token=os.environ.get("NEMO_TOKEN") or None)
         return
