@@ -55,19 +55,26 @@ def test_every_route_is_in_the_document_and_every_path_in_it_is_routed() -> None
     document = build(app.routes, config, "test")
     app.state.backend.close()
     documented = {
-        (method.upper(), path) for path, item in document["paths"].items() for method in item
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if not method.startswith("x-")
     }
     assert documented == set(routed(app.routes))
     without = _document(FakeConfig())  # the earliest render paths only where they are served
     assert "/api/render/proxy/draft" not in without["paths"]
-    tags = {op["tags"][0] for item in document["paths"].values() for op in item.values()}
+    operations = [
+        (path, op)
+        for path, item in document["paths"].items()
+        for key, op in item.items()
+        if not key.startswith("x-")
+    ]
+    tags = {op["tags"][0] for _, op in operations}
     assert "fake control" in tags
     assert all(
-        op["tags"] == ["fake control"]
-        for path, item in document["paths"].items()
-        if path.startswith("/_fake/")
-        for op in item.values()
+        op["tags"] == ["fake control"] for path, op in operations if path.startswith("/_fake")
     )
+    assert document["paths"]["/_fake/journal"]["x-allow"] == "DELETE, GET, HEAD"
 
 
 def test_a_route_added_without_an_operation_fails_the_build() -> None:
@@ -171,6 +178,16 @@ def test_the_checker_names_the_operation_and_what_is_wrong() -> None:
     with pytest.raises(ContractViolation, match=r"at code: 1002 is not one of \[1001\]"):
         contract.check("GET", path, _response(401, wrong_code, path), b'{"code": 1002, '
                        b'"message": "x", "msg": "x", "data": null}')  # fmt: skip
+
+
+async def test_a_405_names_in_allow_the_methods_the_document_gives_the_path(api: Api) -> None:
+    refused = await api.http.post("/api/credits/balance/simple")  # checked by the suite's hook
+    assert (refused.status_code, refused.headers["allow"]) == (405, "HEAD, GET")
+    contract = Contract(_document(FakeConfig()))
+    path = "/api/credits/balance/simple"
+    wrong = _response(405, {}, path, "POST", allow="GET")
+    with pytest.raises(ContractViolation, match="405 with Allow 'GET', but the document allows"):
+        contract.check("POST", path, wrong, None)
 
 
 async def test_a_response_the_document_does_not_allow_fails_the_request_that_got_it() -> None:

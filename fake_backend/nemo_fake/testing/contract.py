@@ -18,6 +18,7 @@ from referencing.jsonschema import DRAFT202012
 from nemo_fake.config import FakeConfig
 from nemo_fake.http.faults import FAULT_HEADER
 from nemo_fake.http.openapi import build
+from nemo_fake.http.openapi.document import ALLOW
 from nemo_fake.http.routes.contract import package_version
 
 ROOT = "urn:nemo-fake:openapi"
@@ -55,7 +56,13 @@ class Contract:
             )
             for path, methods in document["paths"].items()
             for method, spec in methods.items()
+            if not method.startswith("x-")
         ]
+        self._allowed = [
+            (re.compile("^" + re.sub(r"\\{(\w+)\\}", r"[^/]+", re.escape(path)) + "$"),
+             item.get(ALLOW))
+            for path, item in document["paths"].items()
+        ]  # fmt: skip
         self._validators: dict[tuple[str, str, str], Draft202012Validator] = {}
 
     def operation(self, method: str, path: str) -> _Operation | None:
@@ -68,8 +75,11 @@ class Contract:
         """ContractViolation unless the document allows this answer; `body` None: not read."""
         operation = self.operation(method, path)
         if operation is None:
-            if response.status_code in (404, 405):
-                return  # an unknown path or method: the generic error envelope
+            if response.status_code == 405:
+                self._check_allow(method, path, response)
+                return
+            if response.status_code == 404:
+                return  # an unknown path: the generic error envelope
             raise ContractViolation(f"{method} {path}: no such operation in the document")
         where = f"{method} {path} ({operation.id})"
         responses = operation.spec.get("responses", {})
@@ -107,6 +117,18 @@ class Contract:
             raise ContractViolation(
                 f"{where} answered {status} with a body the document does not allow: at "
                 f"{field}: {error.message[:300]}"
+            )
+
+    def _check_allow(self, method: str, path: str, response: httpx.Response) -> None:
+        """A 405 names, in Allow, exactly the methods the document gives the path."""
+        declared = next((allow for pattern, allow in self._allowed if pattern.match(path)), None)
+        if declared is None:
+            return
+        sent = {m.strip() for m in response.headers.get("allow", "").split(",") if m.strip()}
+        if sent != {m.strip() for m in declared.split(",")}:
+            raise ContractViolation(
+                f"{method} {path} answered 405 with Allow {response.headers.get('allow')!r}, "
+                f"but the document allows {declared}"
             )
 
     def _validator(

@@ -57,6 +57,10 @@ def recorded_examples() -> dict[str, dict[str, Any]]:
     return found
 
 
+#: A path item's extension: the methods it allows, as a 405's Allow header names them.
+ALLOW = "x-allow"
+
+
 class UndocumentedRoute(LookupError):
     """A route the document has no operation for: every route must be described."""
 
@@ -84,6 +88,10 @@ def build(routes: Iterable[BaseRoute], config: FakeConfig, version: str) -> dict
                 method, path, operation, config, components
             )
     _add_examples(paths, components)
+    for item in paths.values():
+        # Any other method is a 405 naming these in Allow (HEAD wherever GET is).
+        methods = {method.upper() for method in item} | ({"HEAD"} if "get" in item else set())
+        item[ALLOW] = ", ".join(sorted(methods))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -200,7 +208,7 @@ def _add_examples(paths: dict[str, dict[str, Any]], components: dict[str, Schema
     recorded = recorded_examples()
     for item in paths.values():
         for operation in item.values():
-            for status, response in operation["responses"].items():
+            for status, response in operation["responses"].items():  # before x-allow is set
                 value = recorded.get(operation["operationId"], {}).get(status)
                 media = response.get("content", {}).get("application/json")
                 if value is None or media is None:
