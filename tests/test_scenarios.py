@@ -140,6 +140,7 @@ def _run_against_a_plain_served_fake(tmp_path: Path, paths: list[Path], speed: f
     assert after == before == served
 
 
+@pytest.mark.slow  # a served process: CI's slow step runs it
 def test_scenarios_with_settings_pass_against_a_plain_served_fake(tmp_path: Path) -> None:
     with_settings = ["sse-silent-edit", "sse-temporary-issue", "dropped-stream-recovery"]
     paths = [CATALOGUE / f"{name}.yaml" for name in with_settings]
@@ -179,6 +180,7 @@ def test_serve_refuses_a_broken_scenario_naming_its_line(tmp_path: Path) -> None
     assert f"{path}:3: steps[0]" in result.output
 
 
+@pytest.mark.slow  # a served process: CI's slow step runs it
 def test_serve_scenario_starts_with_its_settings_and_faults_and_explicit_flags_win(
     tmp_path: Path,
 ) -> None:

@@ -223,6 +223,16 @@ def _numbers(config: FakeConfig) -> Iterator[tuple[str, float]]:
                     yield name, number
 
 
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(settings: type) -> dict[str, Any]:
+    # Resolving the annotations compiles each one anew: once per class, not per setting.
+    if settings not in _HINTS:
+        _HINTS[settings] = get_type_hints(settings)
+    return _HINTS[settings]
+
+
 def with_overrides(config: FakeConfig, overrides: Mapping[str, Any]) -> FakeConfig:
     """A copy of `config` with fields set by name; `stream_faults.x` reaches into the faults,
     as does a nested `{"stream_faults": {"x": ...}}` (the form `FakeConfig.to_dict` gives).
@@ -238,7 +248,7 @@ def with_overrides(config: FakeConfig, overrides: Mapping[str, Any]) -> FakeConf
             if part != "stream_faults":
                 raise SettingError(key, f"unknown setting {key!r}")
             target = target.stream_faults
-        hints = get_type_hints(type(target))
+        hints = _hints(type(target))
         known = {f.name for f in fields(target)} - {"stream_faults"}
         if name not in known:
             raise SettingError(key, f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
