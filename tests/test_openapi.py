@@ -16,6 +16,7 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
+from jsonschema import Draft202012Validator
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
@@ -298,3 +299,28 @@ async def test_the_examples_in_the_document_are_what_the_fake_answers() -> None:
     reference = _document(FakeConfig.for_profile("reference"))
     ref_poll = reference["paths"]["/api/render/proxy/lambda/{render_id}"]["get"]["responses"]
     assert "examples" not in ref_poll["200"]["content"]["application/json"]
+
+
+@pytest.mark.parametrize("nemo_fake_config", [FakeConfig(max_render_ms=60_000)])
+async def test_every_draft_the_fake_renders_is_one_the_document_allows(
+    api: Api, nemo_fake_config: FakeConfig
+) -> None:
+    # A stricter document makes a fuzzer's "invalid" draft pass (schemathesis found one: a
+    # segment longer than half of max_render_ms, which renders).
+    document = _document(nemo_fake_config)
+    schema = document["paths"]["/api/render/proxy/lambda"]["post"]["requestBody"]["content"]
+    validator = Draft202012Validator(schema["application/json"]["schema"]["properties"]["draft"])
+    user = await api.new_user()
+    accepted = [
+        {"t": [{"tt": 0, "sg": [{"s": 0, "d": 30_001}]}]},
+        {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}, {"tt": 1, "sg": []}]},
+        {"t": [{"tt": 0, "sg": [{"s": 59_000, "d": 1000}]}], "d": 60_000},
+    ]
+    for n, draft in enumerate(accepted):
+        answer = await api.http.post(
+            "/api/render/proxy/lambda",
+            headers=user.headers,
+            json={"id": f"r{n}", "sessionId": user.session_id, "draft": draft},
+        )
+        assert answer.status_code == 200, answer.text
+        assert validator.is_valid(draft), draft
