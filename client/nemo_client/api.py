@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,13 +30,20 @@ SSE_TIMEOUT = httpx.Timeout(30.0, read=900.0)  # the vendor's 15-minute stream t
 ProgressCallback = Callable[[int], None]
 
 
+@functools.cache
+def default_tls() -> ssl.SSLContext:
+    """httpx's own default TLS settings, loaded once: reading the CA bundle costs each client
+    tens of milliseconds, and a program may make many clients."""
+    return httpx.create_ssl_context()
+
+
 class NemoApi:
     """The NemoVideo HTTP API. `token` is set after authentication and sent on every call."""
 
     def __init__(self, config: ClientConfig, http: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self.token = config.token
-        self.http = http or httpx.AsyncClient(timeout=60.0)
+        self.http = http or httpx.AsyncClient(timeout=60.0, verify=default_tls())
 
     async def aclose(self) -> None:
         await self.http.aclose()
