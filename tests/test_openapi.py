@@ -144,7 +144,8 @@ def test_nemo_fake_openapi_writes_json_or_yaml_for_a_profile(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["openapi", "--profile", "reference", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"wrote {out} (OpenAPI 3.1, profile reference)"
-    document = yaml.safe_load(out.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document = yaml.load(out.read_text(encoding="utf-8"), Loader=loader)
     assert document == _document(FakeConfig.for_profile("reference"))
     refused = subprocess.run(
         [str(NEMO_FAKE), "openapi", "--out", str(tmp_path / "missing" / "x.json")],

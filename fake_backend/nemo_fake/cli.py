@@ -361,7 +361,9 @@ def openapi(profile: str, overrides: tuple[str, ...], out: Path | None) -> None:
     finally:
         app.state.backend.close()
     if out is not None and out.suffix.lower() in (".yaml", ".yml"):
-        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        # libyaml's dumper where PyYAML has it: the pure-Python one takes a second here.
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        text = yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None:
