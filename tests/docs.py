@@ -9,6 +9,8 @@ A block's fence names its language; an HTML comment on the line before may say h
 - `<!-- docs-test: tools -->` then ```bash: a shell block that installs an outside tool (from
   npm or PyPI) and uses it against the page's fake: run with the slow tests, skipped with the
   reason when the tool's runtime (Node.js for npm) is absent.
+- `<!-- docs-test: slow -->` then ```bash: a shell block that takes seconds (processes talking
+  to each other), run with the slow tests against the page's fake.
 - `<!-- docs-test: pytest -->` then ```python: a test file, run by pytest in a fresh project.
 - `<!-- docs-test: scenario -->` then ```yaml: a scenario file, run in-process.
 - ```yaml, ```json, ```text, ```console: shown, never run (data, sample output, synopses,
@@ -27,7 +29,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SHOWN = ("yaml", "json", "text", "console")
 # language -> {marker (None: no comment) -> how the block runs}
 KINDS: dict[str, dict[str | None, str]] = {
-    "bash": {None: "shell", "tools": "tools"},
+    "bash": {None: "shell", "tools": "tools", "slow": "slow shell"},
     "python": {None: "python", "pytest": "pytest"},
     "yaml": {None: "shown", "scenario": "scenario"},
     **{language: {None: "shown"} for language in ("json", "text", "console")},

@@ -156,6 +156,14 @@ def test_the_examples_run(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("page", _pages_with("slow shell"), ids=_page_id)
+def test_the_slow_examples_run(page: Path, work: Path, request: pytest.FixtureRequest) -> None:
+    """Shell blocks that take seconds, run in the slow step."""
+    url: str = request.getfixturevalue("served")
+    _run_shell(marked(page, "slow shell"), work, url, timeout=300)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("page", _pages_with("tools"), ids=_page_id)
 def test_the_tool_examples_run(page: Path, work: Path, request: pytest.FixtureRequest) -> None:
     """Blocks that install a tool from npm or PyPI and use it against the page's fake."""

@@ -139,7 +139,8 @@ async def test_openapi_json_is_the_document_of_the_settings_in_force(
 
 
 def test_nemo_fake_openapi_writes_json_or_yaml_for_a_profile(tmp_path: Path) -> None:
-    # JSON to a file, as a user runs it, is in docs/cli.md; here YAML, and a refusal.
+    printed = CliRunner().invoke(main, ["openapi", "--profile", "early"])
+    assert json.loads(printed.output)["paths"]["/api/render/proxy/draft"]  # early's own path
     out = tmp_path / "nemo.yaml"
     result = CliRunner().invoke(main, ["openapi", "--profile", "reference", "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -15,6 +15,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
+import httpx
 import yaml
 
 from nemo_fake.clock import MAX_SPEED
@@ -376,9 +377,103 @@ def openapi(profile: str, overrides: tuple[str, ...], out: Path | None) -> None:
     click.echo(f"wrote {out} (OpenAPI 3.1, profile {profile})")
 
 
+@main.command()
+@click.option("--upstream", required=True, metavar="URL", help="The API to record (real or fake).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8788, show_default=True, type=int, help="0 picks a free one.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The cassette (YAML), written after every exchange.",
+)
+def record(upstream: str, host: str, port: int, out: Path) -> None:
+    """Record the exchanges of any client pointed at this proxy (NEMO_API_URL) with UPSTREAM:
+    answers pass through unchanged and as they come; the cassette keeps no credential."""
+    from nemo_fake.record import recording_proxy
+    from nemo_fake.testing.live_server import LiveServer
+
+    if not upstream.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            f"{upstream} is not an http:// or https:// URL", param_hint="--upstream"
+        )
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"no folder {out.parent} to write into", param_hint="--out")
+    _log("warning", quiet=True)
+    with (
+        _stopped_by_signals(),
+        LiveServer(recording_proxy(upstream, out), host=host, port=port) as proxy,
+    ):
+        click.echo(f"recording {upstream} through {proxy.url} into {out}")
+        click.echo(f"Point a client at it: export NEMO_API_URL={proxy.url}")
+        click.echo("Press Ctrl+C to stop.")
+        while True:
+            time.sleep(3600)
+
+
+@main.command()
+@click.argument("cassette", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--target", metavar="URL", help="Replay against this API instead of a fresh fake.")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default="current",
+    show_default=True,
+    help="The in-process fake's protocol era.",
+)
+@click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A setting.")
+def verify(cassette: Path, target: str | None, profile: str, overrides: tuple[str, ...]) -> None:
+    """Replay CASSETTE against a fake (or --target) and report every drift by contract: status,
+    code, JSON structure, render progression, stream events, media. Exit 1 on drift."""
+    from nemo_fake.record import Cassette
+    from nemo_fake.record import verify as replay
+
+    try:
+        loaded = Cassette.load(cassette)
+    except (ValueError, TypeError, yaml.YAMLError) as error:
+        raise click.ClickException(f"{cassette}: not a cassette ({error})") from None
+    config = _configure(FakeConfig.for_profile(profile), _settings(overrides))
+    try:
+        report = asyncio.run(replay(loaded, target=target, config=config))
+    except httpx.HTTPError as error:
+        raise click.ClickException(f"{target} did not answer: {error}") from None
+    for line in report.lines():
+        click.echo(line)
+    if not report.clean:
+        raise SystemExit(1)
+
+
 @main.group()
 def scenario() -> None:
     """Scenario files: scripted workflows and faults (see scenarios/)."""
+
+
+@scenario.command("from-cassette")
+@click.argument("cassette", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The scenario file to write.",
+)
+def scenario_from_cassette(cassette: Path, out: Path) -> None:
+    """Turn a recorded CASSETTE into a scenario: each call a raw request expecting the recorded
+    status and code (see `nemo-fake record`)."""
+    from nemo_fake.record import Cassette
+    from nemo_fake.record.to_scenario import to_scenario
+
+    try:
+        loaded = Cassette.load(cassette)
+    except (ValueError, TypeError, yaml.YAMLError) as error:
+        raise click.ClickException(f"{cassette}: not a cassette ({error})") from None
+    converted = to_scenario(loaded, out.stem)
+    try:
+        out.write_text(converted.text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
+    for line in converted.left_out:
+        click.echo(f"left out {line}")
+    click.echo(f"wrote {out}: {converted.steps} steps")
 
 
 @scenario.command("run")
