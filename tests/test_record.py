@@ -26,6 +26,7 @@ from nemo_fake.scenarios import load, run_sync
 from nemo_fake.testing.live_server import LiveServer
 from nemo_fake.testing.nemo_server import serve
 from nemo_fake.testing.reference_client import reference_client
+from tests.support import ATTRIBUTION
 
 # The upstream's settings: a fixed seed (the agent's choices repeat), and the exported MP4 made
 # at one frame a second, since only its download's facts matter here.
@@ -136,11 +137,26 @@ async def test_a_stream_through_the_proxy_arrives_event_by_event(tmp_path: Path)
                 upstream.advance(400)
                 async for _ in chunks:
                     pass
+            # A file through the proxy: its facts go to the cassette, never its bytes.
+            draft = {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}], "d": 1000, "m": {"width": 320,
+                     "height": 240}}  # fmt: skip
+            render = {"id": "render_1", "sessionId": sid, "draft": draft}
+            await http.post(
+                "/api/render/proxy/lambda", headers={**auth, **ATTRIBUTION}, json=render
+            )
+            upstream.advance(120)
+            mp4 = await http.get("/api/render/proxy/render_1/download", headers=auth)
+            assert mp4.headers["content-type"] == "video/mp4"
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and len(Cassette.load(tmp_path / "c.yaml").exchanges) < 3:
+        while time.monotonic() < deadline and len(Cassette.load(tmp_path / "c.yaml").exchanges) < 5:
             time.sleep(0.05)
-    stream_exchange = Cassette.load(tmp_path / "c.yaml").exchanges[-1]
-    assert stream_exchange.events and len(stream_exchange.events) > 3
+    exchanges = Cassette.load(tmp_path / "c.yaml").exchanges
+    assert exchanges[2].events and len(exchanges[2].events) > 3
+    assert exchanges[-1].media == {
+        "content_type": "video/mp4", "size": len(mp4.content), "duration": 1.0,
+        "width": 320, "height": 240,
+    }  # fmt: skip
+    assert exchanges[-1].body is None and len((tmp_path / "c.yaml").read_bytes()) < 20_000
 
 
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
@@ -171,6 +187,12 @@ def test_record_and_verify_as_a_user_runs_them(tmp_path: Path) -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+        upstream.reset()  # as fresh as when recorded: the replay asks for the same client id
+        remote = subprocess.run(
+            [str(NEMO_FAKE), "verify", str(cassette), "--target", served.url],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert remote.returncode == 0, remote.stdout + remote.stderr
     assert process.returncode == 0, rest
     text = cassette.read_text(encoding="utf-8")
     assert text.count("- method:") == 3 and token.json()["data"]["token"] not in text
