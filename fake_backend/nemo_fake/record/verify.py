@@ -89,7 +89,7 @@ async def verify(
             await _replay(cassette, http, report, None)
     report.document = _outside_the_document(cassette, config or FakeConfig())
     if not report.clean:
-        report.suggestions = _suggestions(cassette)
+        report.suggestions = _suggestions(cassette, config or FakeConfig())
     return report
 
 
@@ -367,22 +367,24 @@ def _outside_the_document(cassette: Cassette, config: FakeConfig) -> list[str]:
     return _answers_fit(cassette, config)
 
 
-def _suggestions(cassette: Cassette) -> list[str]:
-    """The profiles, and the single settings, whose document allows every recorded answer."""
-    found = [
-        f"--profile {name}"
-        for name in PROFILES
-        if not _answers_fit(cassette, FakeConfig.for_profile(name))
-    ]
+def _suggestions(cassette: Cassette, config: FakeConfig) -> list[str]:
+    """What to change on the target to remove the drift: each single setting whose other value
+    makes the document allow every recorded answer, and each profile that does."""
+    found = []
     for setting, values in SUGGESTIBLE.items():
         for value in values:
-            if value != getattr(FakeConfig(), setting) and not _answers_fit(
-                cassette, with_overrides(FakeConfig(), {setting: value})
+            if value != getattr(config, setting) and not _answers_fit(
+                cassette, with_overrides(config, {setting: value})
             ):
                 found.append(f"--set {setting}={value}")
     dialect = _dialect(cassette)
-    if dialect and dialect != FakeConfig().event_shape:
+    if dialect and dialect != config.event_shape:
         found.append(f"--set event_shape={dialect}")
+    found += [
+        f"--profile {name}"
+        for name in PROFILES
+        if name != config.profile and not _answers_fit(cassette, FakeConfig.for_profile(name))
+    ]
     return list(dict.fromkeys(found))
 
 
