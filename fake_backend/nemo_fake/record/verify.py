@@ -383,7 +383,8 @@ def _suggestions(cassette: Cassette, config: FakeConfig) -> list[str]:
     found += [
         f"--profile {name}"
         for name in PROFILES
-        if name != config.profile and not _answers_fit(cassette, FakeConfig.for_profile(name))
+        if FakeConfig.for_profile(name) != config
+        and not _answers_fit(cassette, FakeConfig.for_profile(name))
     ]
     return list(dict.fromkeys(found))
 
