@@ -76,6 +76,8 @@ async def test_the_cassette_holds_every_exchange_and_no_credential(recorded: Rec
     calls = [(e.method, e.path.split("/")[1:3]) for e in cassette.exchanges]
     assert calls[0] == ("POST", ["api", "auth"])
     assert any(e.events for e in cassette.exchanges)  # the /run_sse streams, event by event
+    templates = {e.template for e in cassette.exchanges}
+    assert {"/run_sse", "/api/state/{app}/{user}/{session_id}/latest"} <= templates
     first = cassette.exchanges[0]
     assert first.request_headers["x-client-id"] == "<client-1>"
     token = first.body["data"]["token"]

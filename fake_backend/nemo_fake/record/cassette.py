@@ -58,6 +58,7 @@ class Exchange:
     method: str
     path: str
     at: float  # seconds after the recording began
+    template: str | None = None  # the documented path it matched, e.g. /run_sse
     request_headers: dict[str, str] = field(default_factory=dict)
     request_body: Any = None  # JSON as sent; for a multipart upload, the parts' names and sizes
     status: int = 0

@@ -5,6 +5,7 @@ cassette on the way."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import tempfile
 import time
@@ -23,7 +24,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from nemo_fake import media
+from nemo_fake.config import FakeConfig
+from nemo_fake.http.app import create_app
 from nemo_fake.record.cassette import Cassette, Event, Exchange, Redactor
+from nemo_fake.testing.contract import Contract, contract_of
 
 MAX_RECORDED_JSON = 16 * 1024 * 1024
 HOP_BY_HOP = {"host", "connection", "keep-alive", "transfer-encoding", "te", "upgrade",
@@ -51,8 +55,21 @@ class Recorder:
         return round(time.monotonic() - self.started, 3)
 
     def add(self, exchange: Exchange) -> None:
+        operation = _documented().operation(exchange.method, exchange.path.split("?")[0])
+        exchange.template = operation.template if operation is not None else None
         self.raw.exchanges.append(exchange)
         self.redactor.cassette(self.raw).save(self.out)
+
+
+@functools.cache
+def _documented() -> Contract:
+    """The fake's document with every path it knows (the earliest render paths too)."""
+    config = FakeConfig(legacy_render_paths=True)
+    app = create_app(config=config)
+    try:
+        return contract_of(app, config)
+    finally:
+        app.state.backend.close()
 
 
 def recording_proxy(upstream: str, out: Path, *, timeout: float = 900.0) -> Starlette:
