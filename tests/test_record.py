@@ -55,10 +55,13 @@ async def _record_quick_edit(tmp_path: Path, config: FakeConfig) -> Recorded:
             assert await client.handle("add a title that says hello")
             assert await client.handle("export")
             project = client.assistant.project
+            said = "\n".join(client.said)
             secrets = [
                 project.token or "", "recording-client", project.session_id or "",
-                *re.findall(r"/cdn/renders/([^/]+)/", "\n".join(client.said)),
+                project.user_id or "", project.task_id or "",
+                *re.findall(r"/cdn/renders/([^/]+)/", said), *re.findall(r"ct=(clm_\w+)", said),
             ]  # fmt: skip
+            assert re.search(r"ct=clm_", said)  # the claim link was made, and its token sent
     return Recorded(out, [s for s in secrets if s], client.said)
 
 
