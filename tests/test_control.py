@@ -11,6 +11,7 @@ from starlette.types import Message, Scope
 from nemo_fake import NemoBackend, NemoFake, VirtualClock
 from nemo_fake.domain.faults import FaultRule, Faults
 from nemo_fake.http.faults import operation
+from nemo_fake.http.recorder import _code
 from nemo_fake.testing import StreamingASGITransport
 from tests.support import Api, chat, draft_of, error_code
 
@@ -300,3 +301,11 @@ async def test_a_fault_rule_can_name_the_claim_page(api: Api) -> None:
 def test_an_operation_no_fault_rule_could_name_is_refused_where_it_is_declared() -> None:
     with pytest.raises(ValueError, match=r"'claim_pages' is not in nemo_fake\.domain\.faults"):
         operation("claim_pages")
+
+
+def test_the_journal_reads_an_envelopes_code_from_its_first_bytes() -> None:
+    # The recorder no longer parses whole answers (a state can be large) to journal the code.
+    assert _code(b'{"code": 1001, "message": "Unknown token", "m') == 1001
+    assert _code(b'{"code":0,"data":{"session_id":"1"') == 0
+    assert _code(b'{"success": true, "data": {"id"') is None  # api-reference.md's shape
+    assert _code(b'{"code": "x"}') is None

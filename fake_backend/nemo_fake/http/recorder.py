@@ -6,8 +6,8 @@ token can't reach the log or the journal.
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,7 +20,10 @@ logger = logging.getLogger("nemo_fake.requests")
 CONTROL_PREFIX = "/_fake/"
 # The status a request gets in the journal when its client hung up before it was answered.
 CLIENT_GONE = 499
-MAX_CODE_PROBE = 64 * 1024
+# Every envelope the fake sends starts with its code ({"code": N, ...}): the first bytes tell
+# it, without parsing a body that may be large.
+CODE_PREFIX = 32
+ENVELOPE_CODE = re.compile(rb'^\{"code":\s*(-?\d+)[,}]')
 
 
 class RequestRecorder:
@@ -49,15 +52,16 @@ class RequestRecorder:
             if recorded:
                 return
             recorded = True
-            path = printable(scope["path"])
-            logger.info("%s %s -> %s (%.1f ms)", scope["method"], path, status, elapsed_ms)
+            if logger.isEnabledFor(logging.INFO):  # the line is built only to be written
+                path = printable(scope["path"])
+                logger.info("%s %s -> %s (%.1f ms)", scope["method"], path, status, elapsed_ms)
             if not scope["path"].startswith(CONTROL_PREFIX):
                 backend.journal.record(
                     JournalEntry(
                         method=scope["method"],
                         path=scope["path"],
                         status=status,
-                        code=_code(bytes(body)) if is_json else None,
+                        code=_code(bytes(body[:CODE_PREFIX])) if is_json else None,
                         operation=scope.get(OPERATION_KEY),
                         at=arrived,
                         duration_ms=round(elapsed_ms, 3),
@@ -79,7 +83,7 @@ class RequestRecorder:
                     for k, v in message.get("headers", [])
                 )
             elif message["type"] == "http.response.body":
-                if is_json and len(body) < MAX_CODE_PROBE:
+                if is_json and len(body) < CODE_PREFIX:
                     body.extend(message.get("body", b""))
                 if not message.get("more_body", False):
                     record()
@@ -99,10 +103,6 @@ def printable(text: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-def _code(body: bytes) -> int | None:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    code = value.get("code") if isinstance(value, dict) else None
-    return code if isinstance(code, int) else None
+def _code(start: bytes) -> int | None:
+    found = ENVELOPE_CODE.match(start)
+    return int(found.group(1)) if found else None
