@@ -7,7 +7,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from nemo_fake import ApiError, Code
+from nemo_fake import ApiError, Code, FakeConfig, NemoFake
 from nemo_fake.domain.ledger import Ledger
 
 
@@ -86,3 +86,33 @@ def test_negative_or_non_integer_amounts_are_programming_errors() -> None:
     for amount in (-1, 1.5, True):
         with pytest.raises(ValueError):
             ledger.grant(amount, "x", 0)  # type: ignore[arg-type]
+
+
+def test_settling_looks_only_at_runs_that_are_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every request settles first: walking every run ever made slowed the fake as it filled
+    # (quadratic to fill, a state read 1000x slower at 10,000 sessions).
+    from nemo_fake.domain.agent.runs import AgentRun
+
+    looked_at: list[str] = []
+    original = AgentRun.next_due
+
+    def counting(run: AgentRun) -> float:
+        looked_at.append(run.id)
+        return original(run)
+
+    monkeypatch.setattr(AgentRun, "next_due", counting)
+    with NemoFake(FakeConfig(tokens_per_address=None)) as fake:
+        backend = fake.backend
+        for n in range(50):
+            account = backend.issue_anonymous_token(f"c{n}", "127.0.0.1").account
+            session = backend.create_session(account, "p", "en")
+            backend.run_message(account, session.session_id, "hello")
+        looked_at.clear()
+        backend.settle()
+        assert looked_at == []  # nothing is due yet: no run is even looked at
+        fake.advance(3600)
+        backend.settle()
+        assert all(run.settled for run in backend.agent_runs)
+        looked_at.clear()
+        backend.settle()
+        assert looked_at == []  # settled runs are never looked at again

@@ -90,6 +90,7 @@ class NemoBackend:
         self.uploads = Uploads(self.config, self.ids, self.upload_dir)
         self.renders = Renders(self.config, self.ids, self.disk.renders)
         self.agent_runs: list[AgentRun] = []
+        self._index_pending()
         self.faults = Faults(seed=self.config.seed)
         self.journal = Journal()
         for child in self.storage.iterdir():
@@ -130,6 +131,7 @@ class NemoBackend:
             raise ApiError(Code.NOT_FOUND, f"No snapshot {snapshot_id!r}")
         for name, value in self._copy_state(saved).items():
             setattr(self, name, value)
+        self._index_pending()
 
     def _copy_state(self, state: dict[str, Any]) -> dict[str, Any]:
         # The config and clock are shared, not copied: a restore must not undo settings.
@@ -212,9 +214,10 @@ class NemoBackend:
         session = self.session(account, session_id)
         rng = chance(self.config.seed, "message", session_id, session.messages)
         session.messages += 1
+        unsettled = self._unsettled_in.get(session_id, [])
+        unsettled[:] = [i for i in unsettled if not self.agent_runs[i].settled]
         busy = any(
-            run.session_id == session_id and run.cost and run.running(self.now())
-            for run in self.agent_runs
+            self.agent_runs[i].cost and self.agent_runs[i].running(self.now()) for i in unsettled
         )
         # Re-sending while a run is under way charges again, as the vendor warns it does.
         plan = planner.plan(
@@ -254,8 +257,23 @@ class NemoBackend:
             outcome=outcome,
             charges_editing_fee=plan.charges_editing_fee,
         )
+        self._track(len(self.agent_runs), agent_run)
         self.agent_runs.append(agent_run)
         return agent_run
+
+    def _index_pending(self) -> None:
+        # Runs with effects or charges still to come, by their place in `agent_runs`: a heap by
+        # when each is next due, and a list per session. Settling and the busy check look at
+        # these only, so the fake does not slow as runs and sessions pile up.
+        self._due: list[tuple[float, int]] = []
+        self._unsettled_in: dict[str, list[int]] = {}
+        for index, run in enumerate(self.agent_runs):
+            if not run.settled:
+                self._track(index, run)
+
+    def _track(self, index: int, run: AgentRun) -> None:
+        heapq.heappush(self._due, (run.next_due(), index))
+        self._unsettled_in.setdefault(run.session_id, []).append(index)
 
     @_one_at_a_time
     def settle(self) -> None:
@@ -266,13 +284,8 @@ class NemoBackend:
         order they started, so the ledger was not oldest first, and their edits to a session
         landed in that order too."""
         now = self.now()
-        due = [
-            (agent_run.next_due(), index)
-            for index, agent_run in enumerate(self.agent_runs)
-            if not agent_run.settled and agent_run.next_due() <= now
-        ]
-        heapq.heapify(due)
-        while due:
+        due = self._due
+        while due and due[0][0] <= now:
             at, index = heapq.heappop(due)
             agent_run = self.agent_runs[index]
             agent_run.settle(
@@ -280,7 +293,7 @@ class NemoBackend:
                 self.sessions[agent_run.session_id],
                 self.accounts.by_user[agent_run.user_id].ledger,
             )
-            if not agent_run.settled and agent_run.next_due() <= now:
+            if not agent_run.settled:
                 heapq.heappush(due, (agent_run.next_due(), index))
 
     # -- uploads ----------------------------------------------------------------------------
