@@ -1,0 +1,27 @@
+"""The benchmark suite runs and says what it measured: at a tiny size, a table and its JSON.
+What the figures are is the suite's business (python -m benchmarks), never a timed test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_benchmark_command_prints_a_table_and_writes_its_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--size", "tiny", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["figure", "measured", "baseline", "ratio"]
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    assert len(lines) == 2 + len(rows) and len(rows) >= 3
+    for row, line in zip(rows, lines[2:], strict=True):
+        assert row["figure"] in line and ("pass" if row["passed"] else "FAIL") in line
+        assert row["baseline"] > 0 and row["ratio"] == row["measured"] / row["baseline"]
