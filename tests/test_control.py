@@ -309,3 +309,18 @@ def test_the_journal_reads_an_envelopes_code_from_its_first_bytes() -> None:
     assert _code(b'{"code":0,"data":{"session_id":"1"') == 0
     assert _code(b'{"success": true, "data": {"id"') is None  # api-reference.md's shape
     assert _code(b'{"code": "x"}') is None
+
+
+@pytest.mark.control_api
+async def test_the_journal_pages_with_since_and_limit(api: Api) -> None:
+    for n in range(5):
+        await api.http.post("/api/auth/anonymous-token", headers={"X-Client-Id": f"page-{n}"})
+    first = (await api.http.get("/_fake/journal", params={"limit": 2})).json()["data"]["entries"]
+    assert [entry["seq"] for entry in first] == [1, 2]
+    after = await api.http.get("/_fake/journal", params={"since": first[-1]["seq"], "limit": 2})
+    assert [entry["seq"] for entry in after.json()["data"]["entries"]] == [3, 4]
+    rest = await api.http.get("/_fake/journal", params={"since": 4, "operation": "anonymous_token"})
+    assert [entry["seq"] for entry in rest.json()["data"]["entries"]] == [5]
+    for bad in ({"since": "-1"}, {"limit": "ten"}):
+        refused = await api.http.get("/_fake/journal", params=bad)
+        assert (refused.status_code, refused.json()["field"]) == (400, next(iter(bad)))

@@ -103,8 +103,12 @@ def test_the_journal_is_searched_and_cleared(control: FakeControl, http: httpx.C
     assert isinstance(refused, JournalEntry) and refused.operation == "balance"
     assert len(control.journal.find(method="get", path="/api/credits")) == 2
     assert [e.operation for e in control.journal.find()] == ["anonymous_token", *["balance"] * 2]
+    (second,) = control.journal.find(since=1, limit=1)  # in process and remote alike
+    assert (second.seq, second.operation) == (2, "balance")
     control.journal.clear()
     assert control.journal.find() == []
+    _balance(http, token)
+    assert [e.seq for e in control.journal.find()] == [4]  # seq goes on across a clear
 
 
 def test_the_clock_is_read_and_advanced(control: FakeControl, refusal: Refusal) -> None:

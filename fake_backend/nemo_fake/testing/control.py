@@ -49,8 +49,11 @@ class JournalControl(Protocol):
         operation: str | None = None,
         status: int | None = None,
         code: int | None = None,
+        since: int | None = None,
+        limit: int | None = None,
     ) -> list[JournalEntry]:
-        """Entries matching every filter given, oldest first; `path` matches as a prefix."""
+        """Entries matching every filter given, oldest first; `path` matches as a prefix;
+        `since` a seq (only later entries), `limit` at most that many."""
         ...
 
     def clear(self) -> None: ...

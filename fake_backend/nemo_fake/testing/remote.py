@@ -123,10 +123,14 @@ class RemoteJournal:
         operation: str | None = None,
         status: int | None = None,
         code: int | None = None,
+        since: int | None = None,
+        limit: int | None = None,
     ) -> list[JournalEntry]:
-        """Entries matching every filter given, oldest first; `path` matches as a prefix."""
+        """Entries matching every filter given, oldest first; `path` matches as a prefix;
+        `since` a seq (only later entries), `limit` at most that many."""
         filters: dict[str, str | int | None] = {
             "method": method, "path": path, "operation": operation, "status": status, "code": code,
+            "since": since, "limit": limit,
         }  # fmt: skip
         params = {key: value for key, value in filters.items() if value is not None}
         data = self._api.call("journal.find", "GET", "/_fake/journal", params=params)

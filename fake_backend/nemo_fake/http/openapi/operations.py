@@ -435,6 +435,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             Query("operation", bodies.STRING),
             Query("status", bodies.INTEGER),
             Query("code", bodies.INTEGER),
+            Query("since", {"type": "integer", "minimum": 0}, description="After this seq"),
+            Query("limit", {"type": "integer", "minimum": 0}, description="At most this many"),
         ),
     ),
     ("DELETE", "/_fake/journal"): _control(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -128,16 +129,21 @@ async def journal(request: Request) -> Response:
         registry.clear()
         return ok({"entries": []})
     query = request.query_params
-    try:
-        entries = registry.find(
-            method=query.get("method"),
-            path=query.get("path"),
-            operation=query.get("operation"),
-            status=int(query["status"]) if "status" in query else None,
-            code=int(query["code"]) if "code" in query else None,
-        )
-    except ValueError:
-        raise ApiError(Code.BAD_REQUEST, "status and code filters must be integers") from None
+    numbers: dict[str, int | None] = {}
+    for name in ("status", "code", "since", "limit"):
+        text = query.get(name)
+        if text is not None and not re.fullmatch(r"-?\d{1,18}", text):
+            raise ApiError(Code.BAD_REQUEST, f"{name} must be an integer", field=name)
+        numbers[name] = int(text) if text is not None else None
+    for name in ("since", "limit"):
+        if (numbers[name] or 0) < 0:
+            raise ApiError(Code.BAD_REQUEST, f"{name} must be 0 or more", field=name)
+    entries = registry.find(
+        method=query.get("method"),
+        path=query.get("path"),
+        operation=query.get("operation"),
+        **numbers,
+    )
     return ok({"entries": [entry.to_dict() for entry in entries]})
 
 
