@@ -194,6 +194,15 @@ class NemoBackend:
         return session
 
     @_one_at_a_time
+    def read_state(
+        self, account: Account, session_id: str, read: Callable[[dict[str, Any]], R]
+    ) -> R:
+        """`read` applied to a session's state body as it is, under the lock: serialising it
+        there costs no deep copy (a state read's largest part), and nothing can change it
+        midway (the media thread adds uploads to sessions)."""
+        return read(self.session(account, session_id).state_view())
+
+    @_one_at_a_time
     def balance(self, account: Account) -> Balance:
         self.settle()
         ledger = account.ledger

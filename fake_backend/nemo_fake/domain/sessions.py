@@ -49,17 +49,20 @@ class Session:
 
     def state(self) -> dict[str, Any]:
         """The body of `GET /api/state/.../latest`: a deep copy, so callers can't mutate us."""
-        return copy.deepcopy(
-            {
-                "session_id": self.session_id,
-                "task_id": self.task_id,
-                "task_name": self.task_name,
-                "state": {
-                    "draft": self.draft,
-                    "video_infos": self.video_infos,
-                    "canvas_config": self.canvas_config,
-                    "generated_media": self.generated_media,
-                    "video_analyses": self.video_analyses,
-                },
-            }
-        )
+        return copy.deepcopy(self.state_view())
+
+    def state_view(self) -> dict[str, Any]:
+        """The same body over the live state, no copy: to read (serialise) at once, under the
+        backend's lock, never to keep."""
+        return {
+            "session_id": self.session_id,
+            "task_id": self.task_id,
+            "task_name": self.task_name,
+            "state": {
+                "draft": self.draft,
+                "video_infos": self.video_infos,
+                "canvas_config": self.canvas_config,
+                "generated_media": self.generated_media,
+                "video_analyses": self.video_analyses,
+            },
+        }

@@ -37,8 +37,11 @@ async def latest_state(request: Request) -> Response:
     account = authenticate(request)
     check_app_name(request.path_params["app"])
     check_user_segment(account, request.path_params["user"])
-    session = backend_of(request).session(account, request.path_params["session_id"])
-    return ok({**session.state(), "user_id": account.user_id})
+    return backend_of(request).read_state(
+        account,
+        request.path_params["session_id"],
+        lambda state: ok({**state, "user_id": account.user_id}),  # rendered here, under the lock
+    )
 
 
 @operation("balance")
