@@ -9,8 +9,10 @@ Measured so far:
 - growth: a state read, and filling sessions, on a fake holding many sessions against an empty
   one (per session, so linear filling is a ratio near 1).
 
-Not measured yet (see the issue): live throughput against bare Starlette and Prism, 10,000
-concurrent streams, render first-download time; `docs/performance.md` is still to write.
+- live: requests per second of an authenticated JSON endpoint, the fake against a bare Starlette
+  route on the same uvicorn settings (benchmarks/live.py).
+
+Not measured yet (see the issue): Prism, 10,000 concurrent streams, render first-download time.
 """
 
 from __future__ import annotations
@@ -32,14 +34,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from benchmarks.live import throughput
 from nemo_fake import FakeConfig, NemoFake, VirtualClock
 from nemo_fake.testing.transport import StreamingASGITransport
 
 ATTRIBUTION = {"X-Skill-Source": "bench", "X-Skill-Version": "1", "X-Skill-Platform": "bench"}
-SIZES = {
-    "tiny": {"rounds": 1, "sessions": 20},  # the test suite's: that it runs, not what it says
-    "small": {"rounds": 3, "sessions": 200},
-    "full": {"rounds": 30, "sessions": 100_000},
+SIZES: dict[str, dict[str, Any]] = {
+    # The test suite's: that it runs, not what it says.
+    "tiny": {"rounds": 1, "sessions": 20, "live_seconds": 0.3, "live_turns": 1},
+    "small": {"rounds": 3, "sessions": 200, "live_seconds": 1.0, "live_turns": 1},
+    "full": {"rounds": 30, "sessions": 100_000, "live_seconds": 3.0, "live_turns": 2},
 }
 
 
@@ -215,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     size = SIZES[options.size]
     rows = [asyncio.run(in_process(size["rounds"])), *growth(size["sessions"])]
+    fake_rps, bare_rps = throughput(size["live_seconds"], size["live_turns"])
+    rows.append(
+        Row("live GET balance (bearer), requests/s", fake_rps, bare_rps, "/s",
+            ">= 0.9x bare Starlette", 0.9, sense="at least")
+    )  # fmt: skip
     print(table(rows))
     if options.json is not None:
         document = [{**asdict(row), "ratio": row.ratio, "passed": row.passed} for row in rows]

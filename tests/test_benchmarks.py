@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # it starts two servers: CI's slow step runs it
 def test_the_benchmark_command_prints_a_table_and_writes_its_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     result = subprocess.run(
