@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nemo_client import REFERENCE_POLLING
+from nemo_client import REFERENCE_POLLING, SKILL_POLLING, RenderPolling
 from tests.client.harness import (
     API,
     CDN,
@@ -68,22 +68,21 @@ async def test_export_polls_every_30_seconds_and_says_the_progress(h: Harness) -
     assert target.read_bytes() == b"cdn mp4"
 
 
-async def test_export_stops_after_10_polls_with_the_progress_reached(h: Harness) -> None:
-    h.renders.steps = [("processing", 7 * n) for n in range(1, 11)]
-    assert not await h.handle("export")
-    assert h.route("poll").call_count == 10
-    assert h.timer.sleeps == [30] * 10
-    assert h.said[-1] == "⏳ The render is still at 70%; try export again later."
-
-
-async def test_export_at_the_reference_docs_cadence_polls_every_10_seconds_30_times(
-    h: Harness,
+@pytest.mark.parametrize(
+    ("polling", "every", "polls"),
+    [(SKILL_POLLING, 30, 10), (REFERENCE_POLLING, 10, 30)],  # the same five minutes
+    ids=["skill-30s-x10", "reference-10s-x30"],
+)
+async def test_export_stops_after_its_polls_with_the_progress_reached(
+    h: Harness, polling: RenderPolling, every: int, polls: int
 ) -> None:
-    h.assistant.render_polling = REFERENCE_POLLING
-    h.renders.steps = [("processing", 3 * n) for n in range(1, 31)]
+    if polling is not SKILL_POLLING:  # the skill's cadence is the default
+        h.assistant.render_polling = polling
+    h.renders.steps = [("processing", 3 * n) for n in range(1, polls + 1)]
     assert not await h.handle("export")
-    assert h.timer.sleeps == [10] * 30  # the same five minutes as 30 s x 10
-    assert h.said[-1] == "⏳ The render is still at 90%; try export again later."
+    assert h.route("poll").call_count == polls
+    assert h.timer.sleeps == [every] * polls
+    assert h.said[-1] == f"⏳ The render is still at {3 * polls}%; try export again later."
     assert not h.route("cdn").called
 
 

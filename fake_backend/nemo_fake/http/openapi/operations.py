@@ -207,6 +207,20 @@ RENDER_LINKS = {
 }
 
 
+def _submit(operation_id: str, summary: str, **rest: Any) -> Operation:
+    """A render submit, at either path that takes one."""
+    return Operation(
+        operation_id,
+        summary,
+        "renders",
+        _submitted,
+        errors=(Code.BAD_REQUEST, Code.SESSION_NOT_FOUND, Code.CONFLICT, Code.DRAFT_NOT_READY),
+        attribution="export",
+        body=RENDER_BODY,
+        **rest,
+    )
+
+
 def _control(summary: str, data: Schema, *errors: Code, **rest: Any) -> Operation:
     return Operation(
         id="",
@@ -293,15 +307,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(Code.NOT_FOUND,),
         bearer=False,
     ),
-    ("POST", "/api/render/proxy/lambda"): Operation(
-        "submitRender",
-        "Export: render the draft to an MP4 (free)",
-        "renders",
-        _submitted,
-        errors=(Code.BAD_REQUEST, Code.SESSION_NOT_FOUND, Code.CONFLICT, Code.DRAFT_NOT_READY),
-        attribution="export",
-        body=RENDER_BODY,
-        links=RENDER_LINKS,
+    ("POST", "/api/render/proxy/lambda"): _submit(
+        "submitRender", "Export: render the draft to an MP4 (free)", links=RENDER_LINKS
     ),
     ("GET", "/api/render/proxy/lambda/{render_id}"): Operation(
         "getRender",
@@ -324,14 +331,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         _binary(MP4),
         errors=(Code.NOT_FOUND, Code.CONFLICT),
     ),
-    ("POST", "/api/render/proxy/draft"): Operation(
+    ("POST", "/api/render/proxy/draft"): _submit(
         "submitRenderEarliest",
         "The earliest docs' submit path (legacy_render_paths)",
-        "renders",
-        _submitted,
-        errors=(Code.BAD_REQUEST, Code.SESSION_NOT_FOUND, Code.CONFLICT, Code.DRAFT_NOT_READY),
-        attribution="export",
-        body=RENDER_BODY,
         served=_legacy,
     ),
     ("GET", "/api/render/proxy/{render_id}"): Operation(
