@@ -30,6 +30,7 @@ _queued_lock = threading.Lock()
 # Requests being answered, by every app in the process; once none are, memory is trimmed.
 _in_flight = 0
 _started = 0  # requests ever started: a trim waits for a quiet spell no request broke
+_watching: asyncio.AbstractEventLoop | None = None  # the loop of the pending quiet-spell check
 # Wait this long after the last answer: a burst of requests trims once, at its end.
 IDLE_SECONDS = 0.5
 
@@ -52,20 +53,33 @@ def request_started() -> None:
 
 def request_ended() -> None:
     """Called as each request ends; when none are left, memory is trimmed soon after."""
-    global _in_flight
+    global _in_flight, _watching
+    loop = asyncio.get_running_loop()
     with _queued_lock:
         _in_flight -= 1
-        idle, started = _in_flight == 0, _started
-    if idle:
-        asyncio.get_running_loop().call_later(IDLE_SECONDS, _trim_if_idle, started)
+        # One quiet-spell check at a time, not one per request: a timer per answer was a fifth
+        # of a small request's cost. A loop that stopped leaves its check undone: watch anew.
+        schedule = _in_flight == 0 and (_watching is None or _watching.is_closed())
+        if schedule:
+            _watching = loop
+        started = _started
+    if schedule:
+        loop.call_later(IDLE_SECONDS, _trim_if_idle, started)
 
 
 def _trim_if_idle(started: int) -> None:
+    global _watching
     with _queued_lock:
         # Only if no request came (nor work queued) since this quiet spell began.
         idle = _started == started and _in_flight == 0 and _queued == 0
+        # Requests came and went meanwhile: the quiet spell starts again from the last one.
+        again = not idle and _in_flight == 0
+        _watching = asyncio.get_running_loop() if again else None
+        latest = _started
     if idle:
         _worker.submit(_trim)
+    elif again:
+        asyncio.get_running_loop().call_later(IDLE_SECONDS, _trim_if_idle, latest)
 
 
 def _then_trim(work: Callable[..., T], *args: object) -> T:

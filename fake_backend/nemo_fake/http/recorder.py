@@ -14,7 +14,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nemo_fake.http.faults import FAULT_HEADER, FAULT_KEY, OPERATION_KEY
 from nemo_fake.http.offload import request_ended, request_started
-from nemo_fake.journal import JournalEntry
 
 logger = logging.getLogger("nemo_fake.requests")
 CONTROL_PREFIX = "/_fake/"
@@ -57,15 +56,13 @@ class RequestRecorder:
                 logger.info("%s %s -> %s (%.1f ms)", scope["method"], path, status, elapsed_ms)
             if not scope["path"].startswith(CONTROL_PREFIX):
                 backend.journal.record(
-                    JournalEntry(
-                        method=scope["method"],
-                        path=scope["path"],
-                        status=status,
-                        code=_code(bytes(body[:CODE_PREFIX])) if is_json else None,
-                        operation=scope.get(OPERATION_KEY),
-                        at=arrived,
-                        duration_ms=round(elapsed_ms, 3),
-                    )
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    code=_code(bytes(body[:CODE_PREFIX])) if is_json else None,
+                    operation=scope.get(OPERATION_KEY),
+                    at=arrived,
+                    duration_ms=round(elapsed_ms, 3),
                 )
 
         async def send_and_note(message: Message) -> None:
