@@ -25,6 +25,7 @@ from nemo_fake.profiles import PROFILES as _PROFILES
 
 if TYPE_CHECKING:
     from nemo_fake.clock import ScaledClock
+    from nemo_fake.record import Cassette
     from nemo_fake.scenarios import Scenario
     from nemo_fake.testing.fake import NemoFake
 
@@ -425,13 +426,9 @@ def record(upstream: str, host: str, port: int, out: Path) -> None:
 def verify(cassette: Path, target: str | None, profile: str, overrides: tuple[str, ...]) -> None:
     """Replay CASSETTE against a fake (or --target) and report every drift by contract: status,
     code, JSON structure, render progression, stream events, media. Exit 1 on drift."""
-    from nemo_fake.record import Cassette
     from nemo_fake.record import verify as replay
 
-    try:
-        loaded = Cassette.load(cassette)
-    except (ValueError, TypeError, yaml.YAMLError) as error:
-        raise click.ClickException(f"{cassette}: not a cassette ({error})") from None
+    loaded = _cassette(cassette)
     config = _configure(FakeConfig.for_profile(profile), _settings(overrides))
     try:
         report = asyncio.run(replay(loaded, target=target, config=config))
@@ -448,6 +445,16 @@ def scenario() -> None:
     """Scenario files: scripted workflows and faults (see scenarios/)."""
 
 
+def _cassette(path: Path) -> Cassette:
+    """A cassette file, or one line saying why it is not one."""
+    from nemo_fake.record import Cassette
+
+    try:
+        return Cassette.load(path)
+    except (ValueError, TypeError, yaml.YAMLError) as error:
+        raise click.ClickException(f"{path}: not a cassette ({error})") from None
+
+
 @scenario.command("from-cassette")
 @click.argument("cassette", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -459,13 +466,9 @@ def scenario() -> None:
 def scenario_from_cassette(cassette: Path, out: Path) -> None:
     """Turn a recorded CASSETTE into a scenario: each call a raw request expecting the recorded
     status and code (see `nemo-fake record`)."""
-    from nemo_fake.record import Cassette
     from nemo_fake.record.to_scenario import to_scenario
 
-    try:
-        loaded = Cassette.load(cassette)
-    except (ValueError, TypeError, yaml.YAMLError) as error:
-        raise click.ClickException(f"{cassette}: not a cassette ({error})") from None
+    loaded = _cassette(cassette)
     converted = to_scenario(loaded, out.stem)
     try:
         out.write_text(converted.text, encoding="utf-8")

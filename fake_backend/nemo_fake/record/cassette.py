@@ -159,30 +159,34 @@ class Redactor:
             self.learn(exchange.body)
             for event in exchange.events or []:
                 self.learn(event.data)
-        return Cassette(raw.upstream, [self.exchange(e) for e in raw.exchanges])
+        return Cassette(raw.upstream, [self._exchange(e) for e in raw.exchanges])
 
-    def exchange(self, raw: Exchange) -> Exchange:
+    def _exchange(self, raw: Exchange) -> Exchange:
+        """One exchange hidden, with what `cassette` learned (it learns first, then this)."""
         return replace(
             raw,
             path=self.text(raw.path),
             request_headers=self.headers(raw.request_headers),
-            request_body=self.value(raw.request_body),
+            request_body=self._hidden(raw.request_body),
             headers={name: self.text(value) for name, value in raw.headers.items()},
-            body=self.value(raw.body),
+            body=self._hidden(raw.body),
             events=None
             if raw.events is None
-            else [replace(event, data=self.value(event.data)) for event in raw.events],
+            else [replace(event, data=self._hidden(event.data)) for event in raw.events],
         )
 
     def value(self, value: Any) -> Any:
         """A JSON value with every secret and identity replaced."""
         self.learn(value)
+        return self._hidden(value)
+
+    def _hidden(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
-            return [self.value(item) for item in value]
+            return [self._hidden(item) for item in value]
         if isinstance(value, dict):
-            return {key: self.value(item) for key, item in value.items()}
+            return {key: self._hidden(item) for key, item in value.items()}
         return value
 
 

@@ -243,15 +243,22 @@ class _MediaNote(_Note):
     def finish(self) -> None:
         self.file.close()
         path = Path(self.file.name)
-        facts: dict[str, Any] = {"content_type": self.kind, "size": self.size}
         try:
-            info = media.probe(path, self.kind.split("/")[0])
-            facts.update(duration=round(info.duration, 3), width=info.width, height=info.height)
-        except Exception:
-            facts["probed"] = False
+            self.exchange.media = media_facts(path, self.kind, self.size)
         finally:
             path.unlink(missing_ok=True)
-        self.exchange.media = facts
+
+
+def media_facts(path: Path, content_type: str, size: int) -> dict[str, Any]:
+    """What a cassette keeps of a file, and what verify compares: its type and size, and the
+    duration and dimensions the prober reads (`probed: false` where it cannot)."""
+    facts: dict[str, Any] = {"content_type": content_type, "size": size}
+    try:
+        info = media.probe(path, content_type.split("/")[0])
+        facts.update(duration=round(info.duration, 3), width=info.width, height=info.height)
+    except Exception:  # a file the prober cannot read is still a fact to keep
+        facts["probed"] = False
+    return facts
 
 
 def _note_for(kind: str, exchange: Exchange, recorder: Recorder) -> _Note:

@@ -23,8 +23,8 @@ from nemo_fake.http.app import create_app
 from nemo_fake.http.openapi import build
 from nemo_fake.http.routes.contract import package_version
 from nemo_fake.profiles import PROFILES
-from nemo_fake.record.cassette import API, PLACEHOLDER, Cassette, Exchange
-from nemo_fake.record.proxy import event_kind
+from nemo_fake.record.cassette import API, PLACEHOLDER, Cassette, Event, Exchange
+from nemo_fake.record.proxy import event_kind, media_facts
 from nemo_fake.testing.contract import Contract, ContractViolation
 from nemo_fake.testing.fake import NemoFake
 
@@ -87,7 +87,7 @@ async def verify(
     else:
         async with httpx.AsyncClient(base_url=target, timeout=900) as http:
             await _replay(cassette, http, report, None)
-    report.document = _outside_the_document(cassette, config or FakeConfig())
+    report.document = _answers_fit(cassette, config or FakeConfig())
     if not report.clean:
         report.suggestions = _suggestions(cassette, config or FakeConfig())
     return report
@@ -129,7 +129,7 @@ async def _send(http: httpx.AsyncClient, recorded: Exchange, bound: dict[str, st
                     data: Any = event.data
                     if data:
                         data = json.loads(data)
-                    got.events.append(_event(data))
+                    got.events.append(Event(0.0, event_kind(data), data))
             else:
                 got.body = json.loads(await source.response.aread())
         return got
@@ -141,12 +141,6 @@ async def _send(http: httpx.AsyncClient, recorded: Exchange, bound: dict[str, st
     elif recorded.media is not None:
         got.media = _media_facts(kind, answer.content)
     return got
-
-
-def _event(data: Any) -> Any:
-    from nemo_fake.record.cassette import Event
-
-    return Event(0.0, event_kind(data), data)
 
 
 def _stand_ins(parts: list[dict[str, Any]]) -> Iterator[tuple[str, bytes]]:
@@ -164,16 +158,10 @@ def _stand_ins(parts: list[dict[str, Any]]) -> Iterator[tuple[str, bytes]]:
 
 
 def _media_facts(kind: str, content: bytes) -> dict[str, Any]:
-    facts: dict[str, Any] = {"content_type": kind, "size": len(content)}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "answer.media"
         path.write_bytes(content)
-        try:
-            info = media.probe(path, kind.split("/")[0])
-            facts.update(duration=round(info.duration, 3), width=info.width, height=info.height)
-        except Exception:
-            facts["probed"] = False
-    return facts
+        return media_facts(path, kind, len(content))
 
 
 def _behind(recorded: Exchange, got: Exchange) -> bool:
@@ -361,10 +349,6 @@ def _answers_fit(cassette: Cassette, config: FakeConfig) -> list[str]:
         except ContractViolation as violation:
             problems.append(f"#{index + 1} {violation}")
     return problems
-
-
-def _outside_the_document(cassette: Cassette, config: FakeConfig) -> list[str]:
-    return _answers_fit(cassette, config)
 
 
 def _suggestions(cassette: Cassette, config: FakeConfig) -> list[str]:
