@@ -16,6 +16,7 @@ from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.envelope import error_response
 from nemo_fake.http.recorder import CLIENT_GONE, RequestRecorder, printable
+from nemo_fake.http.router import IndexedRouter
 from nemo_fake.http.routes import (
     accounts,
     agent,
@@ -47,6 +48,15 @@ def create_app(
     if backend is None:
         backend = NemoBackend(config=config, clock=clock)
     app = Starlette(
+        middleware=[Middleware(RequestRecorder, backend=backend)],
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
+            Exception: _unexpected_error,
+        },
+    )
+    app.router = IndexedRouter(
         routes=[
             *accounts.routes,
             *sessions.routes,
@@ -57,14 +67,7 @@ def create_app(
             *agent.routes,
             *control.routes,
             *contract.routes,
-        ],
-        middleware=[Middleware(RequestRecorder)],
-        exception_handlers={
-            ApiError: _api_error,
-            HTTPException: _http_error,
-            ClientDisconnect: _client_gone,
-            Exception: _unexpected_error,
-        },
+        ]
     )
     app.state.backend = backend
     app.state.admin_token = admin_token
