@@ -10,8 +10,8 @@ from starlette.types import Message, Scope
 
 from nemo_fake import NemoBackend, NemoFake, VirtualClock
 from nemo_fake.domain.faults import FaultRule, Faults
+from nemo_fake.http.envelope import Envelope
 from nemo_fake.http.faults import operation
-from nemo_fake.http.recorder import _code
 from nemo_fake.testing import StreamingASGITransport
 from tests.support import Api, chat, draft_of, error_code
 
@@ -303,15 +303,23 @@ def test_an_operation_no_fault_rule_could_name_is_refused_where_it_is_declared()
         operation("claim_pages")
 
 
-def test_the_journal_reads_an_envelopes_code_from_its_first_bytes() -> None:
-    # The recorder no longer parses whole answers (a state can be large) to journal the code.
-    assert _code(b'{"code": 1001, "message": "Unknown token", "m') == 1001
-    assert _code(b'{"code":0,"data":{"session_id":"1"') == 0
-    assert _code(b'{"success": true, "data": {"id"') is None  # api-reference.md's shape
-    assert _code(b'{"code": "x"}') is None
+async def test_the_journal_has_each_answers_envelope_code_and_none_for_other_answers(
+    api: Api,
+) -> None:
+    # The code comes from the answer as it is built (Envelope), never from parsing its body.
+    user = await api.new_user()
+    await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    await api.http.get("/api/credits/balance/simple", headers={"Authorization": "Bearer nope"})
+    await _add_fault(api, operation="balance", http_status=503, times=1)
+    await api.http.get("/api/credits/balance/simple", headers=user.headers)
+    await api.http.get("/openapi.json")
+    entries = (await api.http.get("/_fake/journal")).json()["data"]["entries"]
+    balance = [(e["status"], e["code"]) for e in entries if e["operation"] == "balance"]
+    assert balance == [(200, 0), (401, 1001), (503, 503)]
+    assert [e["code"] for e in entries if e["path"] == "/openapi.json"] == [None]
+    assert Envelope({"success": True, "data": {}}).code is None  # api-reference.md's shape
 
 
-@pytest.mark.control_api
 async def test_the_journal_pages_with_since_and_limit(api: Api) -> None:
     for n in range(5):
         await api.http.post("/api/auth/anonymous-token", headers={"X-Client-Id": f"page-{n}"})

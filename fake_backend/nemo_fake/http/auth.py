@@ -19,8 +19,12 @@ def attribution(source: str) -> dict[str, str]:
     return dict(zip(ATTRIBUTION_HEADERS, (source, "1", "unknown"), strict=True))
 
 
+#: Where RequestRecorder leaves the app's backend for the request: one lookup, not one per use.
+BACKEND_KEY = "nemo.backend"
+
+
 def backend_of(request: Request) -> NemoBackend:
-    backend: NemoBackend = request.app.state.backend
+    backend: NemoBackend = request.scope.get(BACKEND_KEY) or request.app.state.backend
     return backend
 
 

@@ -8,10 +8,11 @@ import functools
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from nemo_fake.domain.faults import OPERATIONS, FaultRule
 from nemo_fake.errors import ApiError
+from nemo_fake.http.envelope import Envelope
 
 Handler = Callable[[Request], Awaitable[Response]]
 OPERATION_KEY = "nemo.operation"
@@ -38,7 +39,7 @@ def operation(name: str) -> Callable[[Handler], Handler]:
                 if rule.error_code is not None:
                     raise ApiError(rule.error_code)
                 if rule.http_status is not None:
-                    return JSONResponse(
+                    return Envelope(
                         {
                             "code": rule.http_status,
                             "message": f"Injected fault: HTTP {rule.http_status}",

@@ -7,11 +7,13 @@ token can't reach the log or the journal.
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nemo_fake.domain.backend import NemoBackend
+from nemo_fake.http.auth import BACKEND_KEY
+from nemo_fake.http.envelope import CODE_KEY
 from nemo_fake.http.faults import FAULT_HEADER, FAULT_KEY, OPERATION_KEY
 from nemo_fake.http.offload import request_ended, request_started
 
@@ -19,29 +21,28 @@ logger = logging.getLogger("nemo_fake.requests")
 CONTROL_PREFIX = "/_fake/"
 # The status a request gets in the journal when its client hung up before it was answered.
 CLIENT_GONE = 499
-# Every envelope the fake sends starts with its code ({"code": N, ...}): the first bytes tell
-# it, without parsing a body that may be large.
-CODE_PREFIX = 32
-ENVELOPE_CODE = re.compile(rb'^\{"code":\s*(-?\d+)[,}]')
 
 
 class RequestRecorder:
-    def __init__(self, app: ASGIApp) -> None:
+    """Journals every request outside the control API, and logs each one when asked to.
+
+    On the hot path of every request: it learns the status from the response's start and the
+    envelope code from the scope (where `Envelope` leaves it), and builds a log line only
+    when one will be written."""
+
+    def __init__(self, app: ASGIApp, backend: NemoBackend) -> None:
         self.app = app
+        self.backend = backend
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Read once: the request is journaled by the backend that served it.
-        backend = scope["app"].state.backend
+        backend = scope[BACKEND_KEY] = self.backend
         arrived = backend.now()
         started = time.perf_counter()
         status = 0
         elapsed_ms = 0.0
-        is_json = False
-        body = bytearray()
-
         recorded = False
 
         def record() -> None:
@@ -51,39 +52,28 @@ class RequestRecorder:
             if recorded:
                 return
             recorded = True
+            path = scope["path"]
             if logger.isEnabledFor(logging.INFO):  # the line is built only to be written
-                path = printable(scope["path"])
-                logger.info("%s %s -> %s (%.1f ms)", scope["method"], path, status, elapsed_ms)
-            if not scope["path"].startswith(CONTROL_PREFIX):
+                logger.info("%s %s -> %s (%.1f ms)", scope["method"], printable(path), status,
+                            elapsed_ms)  # fmt: skip
+            if not path.startswith(CONTROL_PREFIX):
                 backend.journal.record(
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status,
-                    code=_code(bytes(body[:CODE_PREFIX])) if is_json else None,
-                    operation=scope.get(OPERATION_KEY),
-                    at=arrived,
-                    duration_ms=round(elapsed_ms, 3),
-                )
+                    scope["method"], path, status, scope.get(CODE_KEY),
+                    scope.get(OPERATION_KEY), arrived, round(elapsed_ms, 3),
+                )  # fmt: skip
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status, elapsed_ms, is_json
+            nonlocal status, elapsed_ms
             if message["type"] == "http.response.start":
+                status = message["status"]
+                elapsed_ms = (time.perf_counter() - started) * 1000
                 rule = scope.get(FAULT_KEY)
                 if rule is not None:
                     # Say which rule shaped the answer: it is the test's doing, not the API's.
                     fault = (FAULT_HEADER, rule.id.encode("latin-1", "replace"))
                     message = {**message, "headers": [*message.get("headers", []), fault]}
-                status = message["status"]
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                is_json = any(
-                    k.lower() == b"content-type" and v.startswith(b"application/json")
-                    for k, v in message.get("headers", [])
-                )
-            elif message["type"] == "http.response.body":
-                if is_json and len(body) < CODE_PREFIX:
-                    body.extend(message.get("body", b""))
-                if not message.get("more_body", False):
-                    record()
+            elif not message.get("more_body", False):
+                record()
             await send(message)
 
         request_started()
@@ -98,8 +88,3 @@ def printable(text: str) -> str:
     """`text` for a log line: control characters escaped, so a decoded `%0a` in a path cannot
     start a forged line, nor `%00` write a NUL byte."""
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-
-
-def _code(start: bytes) -> int | None:
-    found = ENVELOPE_CODE.match(start)
-    return int(found.group(1)) if found else None

@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from nemo_fake.domain import draft as drafts
@@ -15,6 +15,7 @@ from nemo_fake.domain.renders import OUTPUT_SCHEMA, RENDER_ID, RenderJob
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.auth import authenticate, backend_of
 from nemo_fake.http.body import Anything, JsonBody, Text, json_object
+from nemo_fake.http.envelope import Envelope
 from nemo_fake.http.faults import Handler, fired_rule, operation
 from nemo_fake.http.offload import off_loop
 
@@ -56,7 +57,7 @@ async def submit(request: Request) -> Response:
     backend = backend_of(request)
     if backend.config.submit_shape == "reference":
         now = backend.now()
-        return JSONResponse({"success": True, "data": {"id": job.id, **_common(job, now)}})
+        return Envelope({"success": True, "data": {"id": job.id, **_common(job, now)}})
     return await _job_response(request, job)
 
 
@@ -106,12 +107,12 @@ async def _job_response(request: Request, job: RenderJob) -> Response:
     url = output_url(request, job) if status == "completed" else None
     shape = backend.config.poll_shape
     if shape == "reference":
-        return JSONResponse({"success": True, "data": _reference_body(job, now, url)})
+        return Envelope({"success": True, "data": _reference_body(job, now, url)})
     if shape == "early":
-        return JSONResponse(await _early_body(backend, job, now, url))
+        return Envelope(await _early_body(backend, job, now, url))
     if shape == "minimal":
-        return JSONResponse({"success": True, "data": {**_common(job, now), "outputUrl": url}})
-    return JSONResponse({"code": int(Code.OK), **_current_body(job, now, url)})
+        return Envelope({"success": True, "data": {**_common(job, now), "outputUrl": url}})
+    return Envelope({"code": int(Code.OK), **_current_body(job, now, url)})
 
 
 def _common(job: RenderJob, now: float) -> dict[str, Any]:
