@@ -17,6 +17,7 @@ from nemo_fake.domain.agent import replies
 from nemo_fake.domain.agent.intents import DEFAULT_VOLUME, Edit, Intent
 from nemo_fake.domain.agent.replies import Language
 from nemo_fake.domain.agent.runs import AgentEvent, Effect
+from nemo_fake.domain.ids import hex_digits
 from nemo_fake.domain.sessions import Session
 
 CLIP_SECONDS = (15.0, 60.0)
@@ -78,7 +79,7 @@ def _say(rng: random.Random, text: str, kind: str) -> Plan:
 
 
 def _call_id(rng: random.Random) -> str:
-    return "adk-" + "".join(rng.choice("0123456789abcdef") for _ in range(12))
+    return "adk-" + hex_digits(rng, 12)
 
 
 def _last_video(session: Session) -> dict[str, Any] | None:
