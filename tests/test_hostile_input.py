@@ -11,8 +11,11 @@ import socket
 import time
 
 import pytest
+from starlette.requests import Request
 
 from nemo_fake import NemoFake, ScaledClock
+from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.body import json_object
 from nemo_fake.testing import serve
 from tests.support import ALL_PATHS, BODILESS_POSTS, JSON_ENDPOINTS, Api, error_code, sse_body
 
@@ -219,3 +222,30 @@ def test_every_endpoint_that_takes_a_body_is_in_the_hostile_input_tests() -> Non
     listed = {(m, p.replace("{sid}", "{session_id}")) for m, p in JSON_ENDPOINTS}
     routed = {(m, p.replace("{app}", "nemo_agent").replace("{user}", "me")) for m, p in taking}
     assert routed - listed == {("POST", path) for path in BODILESS_POSTS}
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ('{"draft": ' + _nested(64) + "}", False),  # exactly the limit
+        ('{"draft": ' + _nested(65) + "}", True),
+        # Many brackets, all shallow: settled by a walk, not by counting them.
+        ('{"draft": [' + ", ".join(["[{}]"] * 200) + "]}", False),
+        ('{"k\\udc00": 1}', True),  # in a key
+        ('{"k": ["x", {"y": "\\uD83D"}]}', True),  # upper case, deep in the tree
+        ('{"k": "\\ud83d\\ude00"}', False),  # a pair is text: 😀
+    ],
+)
+async def test_the_nesting_and_unicode_checks_refuse_exactly_what_they_should(
+    body: str, refused: bool
+) -> None:
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body.encode(), "more_body": False}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    if refused:
+        with pytest.raises(ApiError) as error:
+            await json_object(request)
+        assert error.value.code == Code.BAD_REQUEST
+    else:
+        assert isinstance(await json_object(request), dict)

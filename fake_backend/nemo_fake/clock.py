@@ -85,6 +85,8 @@ class VirtualClock:
     async def sleep_until(self, when: float) -> None:
         if self.autojump:
             self._now = max(self._now, when)
+            # Yield even so: a stream must not run ahead of its reader in API time (a client
+            # judging heartbeats by the clock would see ten minutes pass in one read).
             await asyncio.sleep(0)
             return
         while self._now < when:

@@ -116,6 +116,8 @@ class Faults:
     def check(self, operation: str) -> FaultRule | None:
         """Count one call of `operation`; the first rule that fires on it, if any."""
         self.calls[operation] += 1
+        if not self.rules:
+            return None
         matching = [rule for rule in self.rules if rule.operation in (operation, "*")]
         # Every matching rule sees the call before any fires, so no rule misses a call
         # because one ahead of it answered instead.

@@ -19,6 +19,8 @@ from nemo_fake.domain.agent.runs import AgentEvent, AgentRun
 
 SEPARATOR = "\n"
 AUTHOR = "nemo_agent"
+# json.dumps with any option makes a new encoder per call: one, made once, for every event.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def to_sse(
@@ -27,7 +29,7 @@ def to_sse(
     if event.kind == "empty":
         return ServerSentEvent(data="", sep=SEPARATOR)
     body = _typed(event) if shape == "typed" else _adk(event, agent_run, index)
-    return ServerSentEvent(data=json.dumps(body, ensure_ascii=False), sep=SEPARATOR)
+    return ServerSentEvent(data=_ENCODER.encode(body), sep=SEPARATOR)
 
 
 def _adk(event: AgentEvent, agent_run: AgentRun, index: int) -> dict[str, Any]:

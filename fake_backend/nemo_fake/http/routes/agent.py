@@ -161,6 +161,9 @@ class DroppableEventSource(EventSourceResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def guarded_send(message: Message) -> None:
+            if not self._split_events and not self._cut.cut:
+                await send(message)
+                return
             ending = message["type"] == "http.response.body" and not message.get("more_body")
             if ending and self._cut.cut:
                 return
