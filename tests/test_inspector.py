@@ -8,6 +8,7 @@ import base64
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from nemo_fake.http.inspector.timeline import ruler, timeline
 from nemo_fake.http.routes.control import RULE_FIELDS
 from nemo_fake.journal import JournalEntry
 from nemo_fake.testing import StreamingASGITransport
+from tests.browser import require_browser
 from tests.support import Api, User, chat
 
 pytestmark = pytest.mark.anyio
@@ -271,3 +273,15 @@ def test_a_curl_line_names_the_readers_own_token_never_one_it_saw() -> None:
     )
     odd = curl_command(entry("GET", "/cdn/it's $HOME", None), base)
     assert odd == "curl -s 'http://127.0.0.1:8787/cdn/it'\"'\"'s $HOME'"
+
+
+def test_browser_tests_that_cannot_run_skip_locally_and_fail_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEMO_CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Chromium at"):
+        require_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run in CI: no Chromium"):
+        require_browser()
