@@ -285,3 +285,9 @@ def test_browser_tests_that_cannot_run_skip_locally_and_fail_in_ci(
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="cannot run in CI: no Chromium"):
         require_browser()
+
+
+async def test_the_openapi_document_leaves_the_pages_for_people_out(inspected: Inspected) -> None:
+    document = (await inspected.api.http.get("/openapi.json")).json()
+    assert "/_fake/journal" in document["paths"]
+    assert not [path for path in document["paths"] if path.startswith("/_fake/ui")]
