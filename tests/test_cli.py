@@ -156,6 +156,7 @@ def test_serve_prints_the_url_and_export_line_logs_requests_and_runs_the_demo() 
     banner = re.search(r"serving the NemoVideo API at (http://127\.0\.0\.1:\d+)", output)
     assert banner, output
     assert f"export NEMO_API_URL={banner.group(1)}" in output
+    assert f"Watch it in the inspector: {banner.group(1)}/_fake/ui" in output
     assert re.search(r"POST /api/auth/anonymous-token -> 200 \(\d+\.\d ms\)", output)
     assert "demo: render completed" in output
     # The demo chats between the upload and the render, and shows the stream as it comes.

@@ -194,6 +194,18 @@ async def test_an_admin_token_is_required_when_set() -> None:
     fake.close()
 
 
+async def test_the_admin_token_may_come_as_a_basic_auth_password_as_browsers_send_it() -> None:
+    fake = NemoFake(admin_token="s3cret")
+    transport = StreamingASGITransport(fake.app, client=("203.0.113.9", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://nemo.test") as http:
+        right = await http.get("/_fake/clock", auth=("anyone", "s3cret"))
+        assert right.status_code == 200
+        assert error_code(await http.get("/_fake/clock", auth=("s3cret", "nope"))) == 1001
+        garbled = await http.get("/_fake/clock", headers={"Authorization": "Basic !!!"})
+        assert error_code(garbled) == 1001
+    fake.close()
+
+
 async def test_a_rule_added_after_earlier_calls_counts_from_when_it_was_added(api: Api) -> None:
     user = await api.new_user()
     for _ in range(3):

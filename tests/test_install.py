@@ -88,6 +88,10 @@ def test_the_wheel_holds_the_two_product_packages_only(wheel: Path) -> None:
     assert {t for t in top_level if not t.endswith(".dist-info")} == {"nemo_fake", "nemo_client"}
     assert "nemo_fake/py.typed" in names and "nemo_client/py.typed" in names
     assert "nemo_fake/testing/plugin.py" in names
+    # The inspector's pages and assets are package data: a wheel has them only when declared.
+    inspector = "nemo_fake/http/inspector"
+    for asset in ("templates/session.html", "templates/journal_row.html", "static/inspector.js"):
+        assert f"{inspector}/{asset}" in names, asset
 
 
 def test_a_project_with_its_own_client_package_uses_every_fixture(

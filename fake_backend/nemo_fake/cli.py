@@ -205,6 +205,7 @@ def _serve(
             click.echo(f"Uploads and renders go to {fake.backend.storage} (deleted on exit).")
             click.echo("Point a client at it with:")
             click.echo(f"  export NEMO_API_URL={url}")
+            click.echo(f"Watch it in the inspector: {url}/_fake/ui")
             click.echo("Press Ctrl+C to stop.")
             if demo:
                 self.demo_task = asyncio.create_task(run_demo(url, click.echo, speed=speed))

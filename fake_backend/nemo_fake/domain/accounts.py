@@ -27,6 +27,7 @@ class Account:
     client_id: str | None
     created_at: float
     ledger: Ledger = field(default_factory=Ledger)
+    last_active_at: float = 0.0  # API time of its latest token issued or call authenticated
 
     @property
     def is_anonymous(self) -> bool:
@@ -101,7 +102,9 @@ class Accounts:
             self._check_rates(client_id, address, now)
         if account is None:
             account = Account(self._ids.user_id(), "anonymous", client_id, now)
-            account.ledger.grant(self._config.anonymous_credits, "anonymous-signup", now)
+            account.ledger.grant(
+                self._config.anonymous_credits, "anonymous-signup", now, operation="anonymous_token"
+            )
             self.by_user[account.user_id] = account
             if client_id:
                 self._by_client[client_id] = account
@@ -115,6 +118,7 @@ class Accounts:
         )
         self.tokens[token.value] = token
         self._newest[account.user_id] = token
+        account.last_active_at = now
         if client_id:
             bisect.insort(self._issued_to_client[client_id], now)
         bisect.insort(self._issued_to_address[address], now)
@@ -165,7 +169,9 @@ class Accounts:
                 f"This token's scopes ({', '.join(token.scopes) or 'none'}) do not allow this "
                 f"call: it needs {needs!r} or '*'",
             )
-        return self.by_user[token.user_id]
+        account = self.by_user[token.user_id]
+        account.last_active_at = now
+        return account
 
     def revoke(self, token_value: str) -> None:
         try:

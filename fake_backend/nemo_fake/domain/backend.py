@@ -133,6 +133,17 @@ class NemoBackend:
             setattr(self, name, value)
         self._index_pending()
 
+    def snapshot_ids(self) -> list[str]:
+        """The snapshots taken, oldest first (they outlive a reset)."""
+        return list(self._snapshots)
+
+    @_one_at_a_time
+    def observe(self, look: Callable[[NemoBackend], R]) -> R:
+        """`look` applied to the whole world brought up to the clock, under the lock, so
+        nothing changes while it reads (the inspector draws its pages this way)."""
+        self._settle()
+        return look(self)
+
     def _copy_state(self, state: dict[str, Any]) -> dict[str, Any]:
         # The config and clock are shared, not copied: a restore must not undo settings.
         return copy.deepcopy(state, {id(self.config): self.config, id(self.clock): self.clock})
@@ -191,6 +202,7 @@ class NemoBackend:
         # Another user's session is answered exactly like a missing one: nothing leaks.
         if session is None or session.user_id != account.user_id:
             raise ApiError(Code.SESSION_NOT_FOUND)
+        session.last_active_at = self.now()
         return session
 
     @_one_at_a_time
@@ -236,7 +248,7 @@ class NemoBackend:
             rng,
             editing_fee_due=busy or not session.editing_paid,
         )
-        events, effects, outcome = schedule.finish(
+        events, effects, outcome, silent = schedule.finish(
             plan, self.config, rng, session.language, force_silent=force_silent
         )
         run_id = self.ids.run_id()
@@ -244,7 +256,7 @@ class NemoBackend:
         if plan.cost:
             hold_ref = f"{plan.kind}:{run_id}"
             try:
-                account.ledger.freeze(plan.cost, hold_ref, self.now())
+                account.ledger.freeze(plan.cost, hold_ref, self.now(), operation="run_sse")
             except ApiError as error:
                 if error.code is not Code.NO_CREDITS:
                     raise
@@ -265,6 +277,8 @@ class NemoBackend:
             hold_ref=hold_ref,
             outcome=outcome,
             charges_editing_fee=plan.charges_editing_fee,
+            message=message,
+            silent=silent,
         )
         self._track(len(self.agent_runs), agent_run)
         self.agent_runs.append(agent_run)

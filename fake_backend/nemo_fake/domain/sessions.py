@@ -25,6 +25,7 @@ class Session:
     # Editing is charged once per session (vendor: "~50/session"); see the agent planner.
     editing_paid: bool = False
     messages: int = 0
+    last_active_at: float = 0.0  # API time of the latest call that named this session
 
     @classmethod
     def new(
@@ -43,6 +44,7 @@ class Session:
             language=language,
             user_id=user_id,
             created_at=now,
+            last_active_at=now,
             draft=empty_draft(task_name),
             canvas_config={"width": DEFAULT_WIDTH, "height": DEFAULT_HEIGHT, "ratio": "9:16"},
         )

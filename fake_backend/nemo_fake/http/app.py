@@ -15,6 +15,7 @@ from nemo_fake.config import FakeConfig
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.envelope import error_response
+from nemo_fake.http.inspector import routes as inspector_routes
 from nemo_fake.http.recorder import CLIENT_GONE, RequestRecorder, printable
 from nemo_fake.http.router import IndexedRouter
 from nemo_fake.http.routes import (
@@ -66,6 +67,7 @@ def create_app(
             *files.routes,
             *agent.routes,
             *control.routes,
+            *inspector_routes,
             *contract.routes,
         ]
     )

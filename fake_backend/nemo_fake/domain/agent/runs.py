@@ -49,11 +49,20 @@ class AgentRun:
     charges_editing_fee: bool = False
     _applied: int = 0
     settled: bool = False
+    # What the inspector shows of a message: its text, whether the edit was silent (its text
+    # events left out), and where a stream fault cut the connection (events sent before it).
+    message: str = ""
+    silent: bool = False
+    stream_cut_after: int | None = None
 
     @property
     def ends_at(self) -> float:
         last = max((event.at for event in self.events), default=0.0)
         return self.started_at + last
+
+    def cut_stream(self, after_events: int) -> None:
+        """The stream was cut after this many events; the run itself goes on to its end."""
+        self.stream_cut_after = after_events
 
     def running(self, now: float) -> bool:
         return now < self.ends_at

@@ -4,6 +4,7 @@ trailing hiccup, heartbeats and configured faults. (The draft's tracks are the "
 from __future__ import annotations
 
 import random
+from typing import NamedTuple
 
 from nemo_fake.config import FakeConfig, HeartbeatStyle
 from nemo_fake.domain.agent import replies
@@ -13,6 +14,13 @@ from nemo_fake.domain.agent.runs import AgentEvent, Effect, Outcome
 ERROR_MESSAGE = "Agent run failed: upstream model error"
 
 
+class Finished(NamedTuple):
+    events: list[AgentEvent]
+    effects: list[Effect]
+    outcome: Outcome
+    silent: bool  # a silent edit: the plan's text events were left out
+
+
 def finish(
     plan: Plan,
     config: FakeConfig,
@@ -20,7 +28,7 @@ def finish(
     language: str,
     *,
     force_silent: bool | None,
-) -> tuple[list[AgentEvent], list[Effect], Outcome]:
+) -> Finished:
     events = list(plan.events)
     silent = plan.may_be_silent and (
         force_silent if force_silent is not None else rng.random() < config.silent_edit_ratio
@@ -31,7 +39,7 @@ def finish(
         issue = replies.TEMPORARY_ISSUE[replies.pick_language(language)]
         events.append(AgentEvent(events[-1].at + 0.5, "text", text=issue))
     events = with_heartbeats(events, config.heartbeat_seconds, config.heartbeat_style)
-    return apply_faults(events, plan.effects, config)
+    return Finished(*apply_faults(events, plan.effects, config), silent=silent)
 
 
 def with_heartbeats(

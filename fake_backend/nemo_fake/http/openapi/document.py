@@ -65,10 +65,15 @@ class UndocumentedRoute(LookupError):
     """A route the document has no operation for: every route must be described."""
 
 
+#: Routes for people, not programs: the inspector's HTML pages (and its endless journal feed,
+#: which a fuzzer would wait on forever) are no part of the API the document describes.
+FOR_PEOPLE = "/_fake/ui"
+
+
 def routed(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, str]]:
-    """(method, path) of every route, HEAD aside (Starlette adds it to every GET)."""
+    """(method, path) of every API route, HEAD aside (Starlette adds it to every GET)."""
     for route in routes:
-        if isinstance(route, Route):
+        if isinstance(route, Route) and not route.path.startswith(FOR_PEOPLE):
             for method in sorted(route.methods or ()):
                 if method != "HEAD":
                     yield method, route.path

@@ -137,6 +137,7 @@ async def _stream(
     for index, event in enumerate(agent_run.events):
         if drop_after is not None and index >= drop_after:
             cut.cut = True
+            agent_run.cut_stream(index)
             return
         delay = latency * (index + 1)
         await backend.clock.sleep_until(agent_run.started_at + event.at + delay)

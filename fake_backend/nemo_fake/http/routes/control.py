@@ -1,14 +1,12 @@
 """The control API under `/_fake/`: reset, clock, faults, journal, ledger, snapshots, config.
 
 Reachable from loopback addresses only, unless the app was made with an admin token, which
-is then required as a bearer from anywhere. The same controls are plain Python on
+is then required from anywhere (http/admission.py). The same controls are plain Python on
 `NemoBackend` (and `NemoFake`) for in-process use; `RemoteFake` calls these routes for them.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import re
 from dataclasses import asdict
 from typing import Any
@@ -21,7 +19,8 @@ from nemo_fake.clock import clock_info, set_speed
 from nemo_fake.config import SettingError
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.errors import ApiError, Code
-from nemo_fake.http.auth import backend_of, bearer_token
+from nemo_fake.http.admission import admit
+from nemo_fake.http.auth import backend_of
 from nemo_fake.http.body import json_object
 from nemo_fake.http.envelope import ok
 
@@ -38,40 +37,23 @@ SEED_NOTE = (
 )
 
 
-def _admit(request: Request) -> None:
-    admin_token: str | None = request.app.state.admin_token
-    if admin_token is not None:
-        # Bytes, not str: compare_digest refuses non-ASCII text, and a bearer may be anything.
-        given = (bearer_token(request) or "").encode("utf-8")
-        if not hmac.compare_digest(given, admin_token.encode("utf-8")):
-            raise ApiError(Code.BAD_TOKEN, "The control API needs the admin token")
-        return
-    host = request.client.host if request.client else ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ApiError(Code.NOT_FOUND)  # not there, as far as another machine can tell
-
-
 def _clock_info(request: Request) -> dict[str, Any]:
     return asdict(clock_info(backend_of(request).clock))
 
 
 async def reset(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     backend_of(request).reset()
     return ok({"reset": True})
 
 
 async def clock(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     return ok(_clock_info(request))
 
 
 async def advance(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     seconds = (await json_object(request)).get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise ApiError(Code.BAD_REQUEST, "seconds must be a number >= 0", field="seconds")
@@ -85,7 +67,7 @@ async def advance(request: Request) -> Response:
 
 
 async def speed(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     value = (await json_object(request)).get("speed")
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ApiError(Code.BAD_REQUEST, "speed must be a number > 0", field="speed")
@@ -97,7 +79,7 @@ async def speed(request: Request) -> Response:
 
 
 async def faults(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     registry = backend_of(request).faults
     if request.method == "POST":
         body = await json_object(request)
@@ -117,13 +99,13 @@ async def faults(request: Request) -> Response:
 
 
 async def fault(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     backend_of(request).faults.remove(request.path_params["rule_id"])
     return ok({"removed": request.path_params["rule_id"]})
 
 
 async def journal(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     registry = backend_of(request).journal
     if request.method == "DELETE":
         registry.clear()
@@ -151,7 +133,7 @@ async def ledger(request: Request) -> Response:
     """Every account's credits, or only the one named by `user_id=` or owning `token=`.
 
     A token in a query string is safe here: the fake logs and journals paths only."""
-    _admit(request)
+    admit(request)
     backend = backend_of(request)
     backend.settle()
     wanted = request.query_params.get("user_id")
@@ -176,12 +158,12 @@ async def ledger(request: Request) -> Response:
 
 
 async def snapshots(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     return ok({"id": backend_of(request).snapshot()})
 
 
 async def restore(request: Request) -> Response:
-    _admit(request)
+    admit(request)
     backend_of(request).restore(request.path_params["snapshot_id"])
     return ok({"restored": request.path_params["snapshot_id"]})
 
@@ -189,7 +171,7 @@ async def restore(request: Request) -> Response:
 async def config(request: Request) -> Response:
     """GET: every setting in force. PATCH: change some, by the names and with the checks of
     `serve --set` (nested `stream_faults` too, so what GET answered can be sent back)."""
-    _admit(request)
+    admit(request)
     backend = backend_of(request)
     if request.method == "GET":
         return ok(backend.config.to_dict())
