@@ -206,6 +206,29 @@ async def test_the_admin_token_may_come_as_a_basic_auth_password_as_browsers_sen
     fake.close()
 
 
+async def test_a_web_page_of_another_origin_cannot_drive_the_control_api(
+    nemo_fake: NemoFake,
+) -> None:
+    # Any page a developer visits could make their browser POST to 127.0.0.1 (a loopback
+    # caller needs no token) and reset the fake or add fault rules mid-test.
+    async with nemo_fake.http() as http:
+        user_token = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "c"})
+        for origin in ("http://evil.example", "null", "http://127.0.0.1:9999"):
+            refused = await http.post("/_fake/reset", headers={"Origin": origin})
+            assert (refused.status_code, error_code(refused)) == (400, 400), origin
+            added = await http.post(
+                "/_fake/faults", json={"operation": "balance", "code": 2001},
+                headers={"Origin": origin},
+            )  # fmt: skip
+            assert added.status_code == 400
+        assert nemo_fake.backend.faults.rules == []
+        assert user_token.json()["data"]["token"] in nemo_fake.backend.accounts.tokens
+        # The inspector's own page (same origin), scripts and curl (no Origin) pass.
+        same = await http.post("/_fake/reset", headers={"Origin": str(http.base_url).rstrip("/")})
+        assert same.status_code == 200
+        assert (await http.post("/_fake/reset")).status_code == 200
+
+
 async def test_a_rule_added_after_earlier_calls_counts_from_when_it_was_added(api: Api) -> None:
     user = await api.new_user()
     for _ in range(3):

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hmac
 import ipaddress
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
@@ -21,7 +22,9 @@ from nemo_fake.http.auth import bearer_token
 
 def admit(request: Request) -> None:
     """Returns when the caller may use `/_fake/`; raises 1001 for a missing or wrong admin
-    token, and 404 (nothing there, as far as another machine can tell) without one."""
+    token, and 404 (nothing there, as far as another machine can tell) without one. A request
+    a browser sent for a page of another origin is a 400, whoever it came from."""
+    _refuse_other_origins(request)
     admin_token: str | None = request.app.state.admin_token
     if admin_token is not None:
         given = bearer_token(request) or _basic_password(request) or ""
@@ -36,6 +39,21 @@ def admit(request: Request) -> None:
         loopback = False
     if not loopback:
         raise ApiError(Code.NOT_FOUND)
+
+
+def _refuse_other_origins(request: Request) -> None:
+    # Any web page a developer visits can make their browser send a form or a fetch to
+    # 127.0.0.1, and a loopback caller needs no token: without this, a page could reset the
+    # fake or add fault rules mid-test. Browsers name the page's origin on such requests;
+    # scripts, curl and the inspector's own page (same origin) pass.
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    if urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+        raise ApiError(
+            Code.BAD_REQUEST,
+            f"The control API does not answer web pages of other origins ({origin[:100]})",
+        )
 
 
 def _basic_password(request: Request) -> str | None:
