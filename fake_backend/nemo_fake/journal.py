@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import itertools
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -91,7 +90,9 @@ class Journal:
         start = max(self._first(), bisect.bisect_right(rows, since or 0, key=lambda row: row[SEQ]))
         method = method.upper() if method is not None else None
         found: list[JournalEntry] = []
-        for row in itertools.islice(rows, start, None):
+        # By index from `start`: islice would step over every row before it.
+        for index in range(start, len(rows)):
+            row = rows[index]
             if limit is not None and len(found) >= limit:
                 break
             row_method, row_path, row_status, row_code, row_operation = row[:5]
