@@ -4,10 +4,15 @@ is refused with 4002, saying why; nothing half-written stays behind."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
+import pytest
 
 from nemo_fake import FakeConfig, NemoFake, media
 from nemo_fake.config import MB
+from nemo_fake.domain import storage
 from tests.support import ATTRIBUTION, draft_of, error_code
 
 
@@ -67,3 +72,61 @@ async def test_an_upload_that_cannot_fit_under_the_cap_is_refused_and_leaves_not
             assert "max_storage_bytes" in refused.json()["message"]
             names = [p.name for p in fake.backend.upload_dir.iterdir()]
             assert len(names) == 1 and names[0].endswith(".mp4")  # only the upload that fit
+
+
+def _walked(fake: NemoFake) -> int:
+    return sum(path.stat().st_size for path in fake.backend.storage.rglob("*") if path.is_file())
+
+
+async def test_the_room_an_upload_gets_counts_every_file_the_fake_wrote() -> None:
+    # Uploads are checked against a running tally, not a walk of the folder each time: the
+    # tally must count each kind of file the fake writes, or an upload could pass the cap.
+    cap = 50 * MB
+    with NemoFake(FakeConfig(max_storage_bytes=cap, render_fps=2)) as fake:
+        async with fake.http() as http:
+            headers, sid = await _user(fake, http)
+            disk = fake.backend.disk
+            upload = f"/api/upload-video/nemo_agent/me/{sid}"
+            path = fake.backend.storage.parent / f"{fake.backend.storage.name}-sample.mp4"
+            media.make_sample_video(path, duration_s=1.0, width=64, height=36)
+            video = [("files", ("a.mp4", path.read_bytes()))]
+            sent = await http.post(upload, headers=headers, files=video)
+            path.unlink()
+            assert disk.room_for_upload(0) == cap - _walked(fake)  # a multipart upload
+            by_url = await http.post(
+                upload, headers=headers, json={"urls": ["https://x.example/v.mp4"]}
+            )
+            stand_in = by_url.json()["data"]["files"][0]["cdn_url"]
+            assert (await http.get(stand_in)).status_code == 200
+            assert disk.room_for_upload(0) == cap - _walked(fake)  # a URL upload's stand-in
+            own = sent.json()["data"]["files"][0]["cdn_url"]
+            assert (await http.post(upload, headers=headers, json={"urls": [own]})).is_success
+            assert disk.room_for_upload(0) == cap - _walked(fake)  # a copy of an own file
+            assert (await _render(fake, http, headers, sid, 1)).status_code == 200
+            assert disk.room_for_upload(0) == cap - _walked(fake)  # a render
+            fake.reset()
+            assert disk.room_for_upload(0) == cap - _walked(fake)
+
+
+async def test_uploads_that_clearly_fit_do_not_walk_the_storage_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walks: list[Path] = []
+    real = storage._files
+
+    def counted(root: Path) -> Iterator[tuple[Path, int, float]]:
+        walks.append(root)
+        return real(root)
+
+    monkeypatch.setattr(storage, "_files", counted)
+    with NemoFake() as fake:
+        async with fake.http() as http:
+            headers, sid = await _user(fake, http)
+            upload = f"/api/upload-video/nemo_agent/me/{sid}"
+            for n in range(6):
+                not_media = [("files", (f"{n}.mp4", b"x" * 1000))]
+                sent = await http.post(upload, headers=headers, files=not_media)
+                assert error_code(sent) == 4001  # not media: refused after the room check
+                if n == 0:
+                    walks.clear()  # the first upload learns what the folder holds
+    assert walks == []

@@ -87,7 +87,7 @@ class NemoBackend:
         self.ids = IdFactory(self.config.seed)
         self.accounts = Accounts(self.config, self.ids)
         self.sessions: dict[str, Session] = {}
-        self.uploads = Uploads(self.config, self.ids, self.upload_dir)
+        self.uploads = Uploads(self.config, self.ids, self.disk)
         self.renders = Renders(self.config, self.ids, self.disk.renders)
         self.agent_runs: list[AgentRun] = []
         self._index_pending()
@@ -98,6 +98,7 @@ class NemoBackend:
                 shutil.rmtree(child, ignore_errors=True)
         for child in self.upload_dir.iterdir():
             child.unlink()
+        self.disk.forget()
 
     @_one_at_a_time
     def configure(self, overrides: Mapping[str, object]) -> list[str]:
@@ -146,7 +147,9 @@ class NemoBackend:
 
     def _copy_state(self, state: dict[str, Any]) -> dict[str, Any]:
         # The config and clock are shared, not copied: a restore must not undo settings.
-        return copy.deepcopy(state, {id(self.config): self.config, id(self.clock): self.clock})
+        # The disk too: its files are not part of a snapshot.
+        shared = (self.config, self.clock, self.disk)
+        return copy.deepcopy(state, {id(each): each for each in shared})
 
     def close(self) -> None:
         if self._owns_storage:
@@ -333,7 +336,9 @@ class NemoBackend:
         """Take files the web layer streamed to disk; all of them or none (then deleted)."""
         with deleted_on_failure(received):
             session = self.session(account, session_id)
-        return self.uploads.add_files(session, received, base_url)
+        stored = self.uploads.add_files(session, received, base_url)
+        self.disk.added(sum(item.size for item in received))
+        return stored
 
     @_one_at_a_time
     def add_urls(

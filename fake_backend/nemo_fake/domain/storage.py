@@ -23,6 +23,10 @@ class Storage:
     def __init__(self, root: Path, cap: Callable[[], int]) -> None:
         self.root = root
         self._cap = cap
+        # Bytes under the root as the last walk found them, plus what the fake wrote since;
+        # None until a walk. An upload is checked against it and walks only when it might not
+        # fit: walking every file on every upload made uploads slower the more a fake held.
+        self._tally: int | None = None
 
     @property
     def uploads(self) -> Path:
@@ -33,14 +37,28 @@ class Storage:
         return self.root / "renders"
 
     def used(self) -> int:
-        """Bytes of every file under the root now."""
-        return sum(size for _, size, _ in _files(self.root))
+        """Bytes of every file under the root now (a walk)."""
+        self._tally = sum(size for _, size, _ in _files(self.root))
+        return self._tally
+
+    def added(self, size: int) -> None:
+        """The fake wrote `size` more bytes under the root. Every writer says so (or calls
+        `forget`): the tally must never fall short of the files, or uploads could pass the
+        cap. Falling over is harmless: a walk corrects it before anything is refused."""
+        if self._tally is not None:
+            self._tally += size
+
+    def forget(self) -> None:
+        """Files changed in ways not counted: the next check walks."""
+        self._tally = None
 
     def room_for_upload(self, wanted: int) -> int:
         """Bytes an upload may still take; renders are evicted (oldest first) to make `wanted`
         bytes of room, as far as they can."""
-        self.evict_renders(until_free=wanted)
-        return max(0, self._cap() - self.used())
+        tally = self._tally if self._tally is not None else self.used()
+        if tally + wanted > self._cap():
+            self.evict_renders(until_free=wanted)  # walks, so the room is exact
+        return max(0, self._cap() - (self._tally if self._tally is not None else self.used()))
 
     def refuse_upload(self, room: int) -> ApiError:
         """The error for an upload that outgrew the room left under the cap."""
@@ -60,11 +78,13 @@ class Storage:
             for path, size, when in _files(self.renders)
             if path != keep and path.suffix == ".mp4"
         )
+        self._tally = used
         for _, size, path in renders:
             if self._cap() - used >= until_free:
                 return
             path.unlink(missing_ok=True)
             used -= size
+            self._tally = used
 
 
 def _files(root: Path) -> Iterator[tuple[Path, int, float]]:

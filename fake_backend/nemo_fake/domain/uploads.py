@@ -17,6 +17,7 @@ from nemo_fake.config import FakeConfig
 from nemo_fake.domain import draft as drafts
 from nemo_fake.domain.ids import IdFactory, chance
 from nemo_fake.domain.sessions import Session
+from nemo_fake.domain.storage import Storage
 from nemo_fake.errors import ApiError, Code
 
 # How long a still image lasts when an upload places it on the draft.
@@ -86,10 +87,11 @@ def deleted_on_failure(received: Sequence[ReceivedFile]) -> Iterator[None]:
 class Uploads:
     """Every uploaded file by id. Storing one also puts it on its session's draft."""
 
-    def __init__(self, config: FakeConfig, ids: IdFactory, upload_dir: Path) -> None:
+    def __init__(self, config: FakeConfig, ids: IdFactory, disk: Storage) -> None:
         self._config = config
         self._ids = ids
-        self._upload_dir = upload_dir
+        self._disk = disk
+        self._upload_dir = disk.uploads
         self.files: dict[str, StoredFile] = {}
 
     def add_files(
@@ -187,6 +189,7 @@ class Uploads:
         if copy_of is not None and copy_of.path is not None:
             path = self._upload_dir / f"{file_id}{Path(copy_of.filename).suffix}"
             shutil.copyfile(copy_of.path, path)
+            self._disk.added(path.stat().st_size)
         stored = StoredFile(
             file_id=file_id,
             user_id=session.user_id,
@@ -230,6 +233,7 @@ class Uploads:
             path = path.with_suffix(".wav")
             media.make_sample_audio(path, duration_s=stored.duration)
         stored.size = path.stat().st_size
+        self._disk.added(stored.size)
         return path
 
 
