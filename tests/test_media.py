@@ -10,6 +10,7 @@ from av.stream import Disposition
 
 from nemo_fake import media
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.media import make
 
 ALL_EXTENSIONS = {
     "mp4": "video",
@@ -104,13 +105,15 @@ def test_render_mp4_frame_count_and_duration(
 def test_renders_of_one_picture_share_its_encoded_loop_in_any_order(
     tmp_path: pathlib.Path,
 ) -> None:
-    # The loop is encoded once per picture per process: a short render after a long one uses a
-    # prefix of it, a long one after a short one encodes it afresh. Every render decodes whole
-    # and shows the same frames as one rendered on its own would.
+    # The loop is encoded once per picture per process, on its first render however short;
+    # every later render, longer or shorter, uses it. Every render decodes whole and shows
+    # the same frames as one rendered on its own would.
     picture = {"width": 64, "height": 36, "fps": 10, "seed": 424242, "loop_seconds": 2}
     lengths = (500, 3500, 700)  # frames: 5, then 35 (over the 20-frame loop), then 7
+    before = make.loop_encodes()
     for n, duration_ms in enumerate(lengths):
         media.render_mp4(tmp_path / f"{n}.mp4", duration_ms=duration_ms, **picture)
+    assert make.loop_encodes() == before + 1
     decoded = []
     for n, duration_ms in enumerate(lengths):
         with av.open(str(tmp_path / f"{n}.mp4")) as container:

@@ -166,9 +166,7 @@ def render_mp4(
     if loop_seconds <= 0:
         raise ValueError(f"loop_seconds must be positive, got {loop_seconds!r}")
     frames = _frame_count(duration_ms, fps)
-    fields = _ColourFields(width, height, fps, seed, loop_seconds)
-    loop = _LOOPS.at_least(fields, min(frames, fields.period))
-    # Either the render fits in the loop's frames, or the loop is a whole period and repeats.
+    loop = _LOOPS.loop(_ColourFields(width, height, fps, seed, loop_seconds))
     packets = loop.packets
     tick = Fraction(1, fps)
     with (
@@ -199,23 +197,31 @@ class _EncodedLoop:
 
 class _LoopCache:
     """Encoded loops by picture, for the life of the process. Thread-safe: renders run in
-    worker threads. A loop a longer render needs replaces a shorter one of the same picture
-    (any prefix of a loop is itself a valid stream), so there is one loop per picture."""
+    worker threads. A picture's whole loop is encoded on its first render, however short:
+    encoding only what a short render needed meant encoding again for the next longer one;
+    a render shorter than the loop uses a prefix of it (itself a valid stream)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loops: dict[tuple[int, int, int, int, int], _EncodedLoop] = {}
+        self.encodes = 0
 
-    def at_least(self, fields: _ColourFields, frames: int) -> _EncodedLoop:
-        """A loop of `fields` holding at least `frames` frames (at most one period)."""
+    def loop(self, fields: _ColourFields) -> _EncodedLoop:
         with self._lock:
             loop = self._loops.get(fields.key)
-            if loop is None or len(loop.packets) < frames:
-                loop = self._loops[fields.key] = _encode(fields, frames)
+            if loop is None:
+                loop = self._loops[fields.key] = _encode(fields, fields.period)
+                self.encodes += 1
             return loop
 
 
 _LOOPS = _LoopCache()
+
+
+def loop_encodes() -> int:
+    """How many picture loops this process has encoded (one per size, fps, seed and loop
+    length): what the benchmark suite checks a render's first download costs."""
+    return _LOOPS.encodes
 
 
 def _encode(fields: _ColourFields, frames: int) -> _EncodedLoop:
