@@ -7,8 +7,8 @@ from typing import Literal
 from starlette.requests import Request
 
 from nemo_fake.domain.accounts import Account
-from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.faults import OPERATION_KEY
 
 ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
@@ -17,15 +17,6 @@ ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 def attribution(source: str) -> dict[str, str]:
     """Headers for a caller the fake drives itself (the demo, scenario raw requests)."""
     return dict(zip(ATTRIBUTION_HEADERS, (source, "1", "unknown"), strict=True))
-
-
-#: Where RequestRecorder leaves the app's backend for the request: one lookup, not one per use.
-BACKEND_KEY = "nemo.backend"
-
-
-def backend_of(request: Request) -> NemoBackend:
-    backend: NemoBackend = request.scope.get(BACKEND_KEY) or request.app.state.backend
-    return backend
 
 
 def bearer_token(request: Request) -> str | None:

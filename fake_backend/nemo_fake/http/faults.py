@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from nemo_fake.domain.faults import OPERATIONS, FaultRule
 from nemo_fake.errors import ApiError
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.envelope import Envelope
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -31,7 +32,7 @@ def operation(name: str) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
             request.scope[OPERATION_KEY] = name
-            rule = request.app.state.backend.faults.check(name)
+            rule = backend_of(request).faults.check(name)
             if rule is not None:
                 request.scope[FAULT_KEY] = rule
                 if rule.latency:

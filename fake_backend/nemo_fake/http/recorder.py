@@ -12,7 +12,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nemo_fake.domain.backend import NemoBackend
-from nemo_fake.http.auth import BACKEND_KEY
+from nemo_fake.http.context import BACKEND_KEY
 from nemo_fake.http.envelope import CODE_KEY
 from nemo_fake.http.faults import FAULT_HEADER, FAULT_KEY, OPERATION_KEY
 from nemo_fake.http.offload import request_ended, request_started
@@ -38,50 +38,45 @@ class RequestRecorder:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        backend = scope[BACKEND_KEY] = self.backend
-        arrived = backend.now()
+        scope[BACKEND_KEY] = self.backend
+        arrived = self.backend.now()
         started = time.perf_counter()
-        status = 0
-        elapsed_ms = 0.0
-        recorded = False
-
-        def record() -> None:
-            # Once, before the response's last byte leaves: a client that has its answer can
-            # read the journal and find the request there.
-            nonlocal recorded
-            if recorded:
-                return
-            recorded = True
-            path = scope["path"]
-            if logger.isEnabledFor(logging.INFO):  # the line is built only to be written
-                logger.info("%s %s -> %s (%.1f ms)", scope["method"], printable(path), status,
-                            elapsed_ms)  # fmt: skip
-            if not path.startswith(CONTROL_PREFIX):
-                backend.journal.record(
-                    scope["method"], path, status, scope.get(CODE_KEY),
-                    scope.get(OPERATION_KEY), arrived, round(elapsed_ms, 3),
-                )  # fmt: skip
+        answered = False
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status, elapsed_ms
+            nonlocal answered
             if message["type"] == "http.response.start":
-                status = message["status"]
-                elapsed_ms = (time.perf_counter() - started) * 1000
                 rule = scope.get(FAULT_KEY)
                 if rule is not None:
                     # Say which rule shaped the answer: it is the test's doing, not the API's.
                     fault = (FAULT_HEADER, rule.id.encode("latin-1", "replace"))
                     message = {**message, "headers": [*message.get("headers", []), fault]}
-            elif not message.get("more_body", False):
-                record()
+                # Journaled as its answer starts, so before its last byte leaves: a client
+                # holding its answer can read the journal and find it there. All the entry
+                # needs is known by then, the envelope code included.
+                answered = True
+                self._record(scope, message["status"], arrived, started)
             await send(message)
 
         request_started()
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            record()  # a response that never finished (a client gone, a cut stream) too
+            if not answered:  # no answer began: the app failed, or its client left first
+                self._record(scope, 0, arrived, started)
             request_ended()
+
+    def _record(self, scope: Scope, status: int, arrived: float, started: float) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        path = scope["path"]
+        if logger.isEnabledFor(logging.INFO):  # the line is built only to be written
+            logger.info("%s %s -> %s (%.1f ms)", scope["method"], printable(path), status,
+                        elapsed_ms)  # fmt: skip
+        if not path.startswith(CONTROL_PREFIX):
+            self.backend.journal.record(
+                scope["method"], path, status, scope.get(CODE_KEY), scope.get(OPERATION_KEY),
+                arrived, round(elapsed_ms, 3),
+            )  # fmt: skip
 
 
 def printable(text: str) -> str:

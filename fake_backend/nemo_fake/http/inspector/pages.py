@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from nemo_fake.domain.faults import OPERATIONS
 from nemo_fake.errors import ERROR_TABLE, ApiError, Code
 from nemo_fake.http.admission import admit
-from nemo_fake.http.auth import backend_of
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.inspector import views
 from nemo_fake.http.inspector.curl import curl_command
 from nemo_fake.http.inspector.templating import templates

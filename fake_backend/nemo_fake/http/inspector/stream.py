@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nemo_fake.domain.backend import NemoBackend
-from nemo_fake.http.auth import backend_of
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.inspector.curl import curl_command
 from nemo_fake.http.inspector.pages import admit_page
 from nemo_fake.http.inspector.templating import templates

@@ -8,8 +8,9 @@ from starlette.routing import Route
 
 from nemo_fake.clock import isoformat
 from nemo_fake.errors import ApiError, Code
-from nemo_fake.http.auth import TOKEN_PARAMETERS, authenticate, backend_of
+from nemo_fake.http.auth import TOKEN_PARAMETERS, authenticate
 from nemo_fake.http.body import JsonBody, Text, json_object
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.envelope import ok
 from nemo_fake.http.faults import operation
 

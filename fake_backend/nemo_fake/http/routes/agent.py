@@ -19,8 +19,9 @@ from starlette.types import Message, Receive, Scope, Send
 from nemo_fake.domain.agent.runs import AgentRun
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
-from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
+from nemo_fake.http.auth import authenticate, check_app_name, check_user_segment
 from nemo_fake.http.body import Anything, JsonBody, Text, json_object
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.events import to_sse
 from nemo_fake.http.faults import fired_rule, operation
 

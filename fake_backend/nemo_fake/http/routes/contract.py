@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from nemo_fake.http.auth import backend_of
+from nemo_fake.http.context import backend_of
 
 
 def package_version() -> str:

@@ -20,8 +20,8 @@ from nemo_fake.config import SettingError
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.admission import admit
-from nemo_fake.http.auth import backend_of
 from nemo_fake.http.body import json_object
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.envelope import ok
 
 RULE_FIELDS = {

@@ -7,7 +7,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from nemo_fake.errors import ApiError, Code
-from nemo_fake.http.auth import backend_of
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.offload import off_loop
 
 

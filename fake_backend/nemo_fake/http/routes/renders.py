@@ -13,8 +13,9 @@ from nemo_fake.domain import draft as drafts
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.domain.renders import OUTPUT_SCHEMA, RENDER_ID, RenderJob
 from nemo_fake.errors import ApiError, Code
-from nemo_fake.http.auth import authenticate, backend_of
+from nemo_fake.http.auth import authenticate
 from nemo_fake.http.body import Anything, JsonBody, Text, json_object
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.envelope import Envelope
 from nemo_fake.http.faults import Handler, fired_rule, operation
 from nemo_fake.http.offload import off_loop

@@ -7,8 +7,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nemo_fake.errors import ApiError, Code
-from nemo_fake.http.auth import authenticate, backend_of, check_app_name, check_user_segment
+from nemo_fake.http.auth import authenticate, check_app_name, check_user_segment
 from nemo_fake.http.body import JsonBody, Text, TextList, json_object
+from nemo_fake.http.context import backend_of
 from nemo_fake.http.envelope import ok
 from nemo_fake.http.faults import operation
 from nemo_fake.http.multipart import receive_files
