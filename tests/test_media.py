@@ -105,23 +105,25 @@ def test_render_mp4_frame_count_and_duration(
 def test_renders_of_one_picture_share_its_encoded_loop_in_any_order(
     tmp_path: pathlib.Path,
 ) -> None:
-    # The loop is encoded once per picture per process, on its first render however short;
-    # every later render, longer or shorter, uses it. Every render decodes whole and shows
-    # the same frames as one rendered on its own would.
+    # A picture's first render encodes only what it shows; the first longer one encodes the
+    # whole loop, and nothing after encodes again. Every render decodes whole and shows the
+    # same frames as one rendered on its own would.
     picture = {"width": 64, "height": 36, "fps": 10, "seed": 424242, "loop_seconds": 2}
-    lengths = (500, 3500, 700)  # frames: 5, then 35 (over the 20-frame loop), then 7
-    before = make.loop_encodes()
+    lengths = (500, 1000, 3500, 700)  # frames: 5, 10, 35 (over the 20-frame loop), then 7
+    encodes = []
     for n, duration_ms in enumerate(lengths):
+        before = make.loop_encodes()
         media.render_mp4(tmp_path / f"{n}.mp4", duration_ms=duration_ms, **picture)
-    assert make.loop_encodes() == before + 1
+        encodes.append(make.loop_encodes() - before)
+    assert encodes == [1, 1, 0, 0]  # 5 frames, then the whole loop of 20
     decoded = []
     for n, duration_ms in enumerate(lengths):
         with av.open(str(tmp_path / f"{n}.mp4")) as container:
             frames = [b"".join(map(bytes, f.planes)) for f in container.decode(video=0)]
         assert len(frames) == duration_ms // 100
         decoded.append(frames)
-    short, long, medium = decoded
-    assert short == long[:5] and medium == long[:7]
+    short, ten, long, medium = decoded
+    assert short == long[:5] and ten == long[:10] and medium == long[:7]
     assert long[20] == long[0] and long[1] != long[0]  # the loop repeats after two seconds
 
 
