@@ -36,6 +36,9 @@ class IndexedRouter(Router):
     _indexed: int = -1  # how many routes the index was built from: rebuilt when they change
     _by_key: dict[Key, list[BaseRoute]]
     _anywhere: list[BaseRoute]
+    # The routes that could match each path a route names without parameters, found once by
+    # trying every route on it: most requests to such a path cost one lookup.
+    _by_path: dict[str, list[BaseRoute]]
 
     def _index(self) -> None:
         keys = [route_key(route) for route in self.routes]
@@ -46,6 +49,14 @@ class IndexedRouter(Router):
             for key in keys
             if key is not None
         }
+        self._by_path = {}
+        for route in self.routes:
+            if isinstance(route, Route) and not route.param_convertors:
+                self._by_path[route.path] = [
+                    other
+                    for other in self.routes
+                    if not isinstance(other, Route) or other.path_regex.match(route.path)
+                ]
         self._indexed = len(self.routes)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,7 +65,10 @@ class IndexedRouter(Router):
             return
         if self._indexed != len(self.routes):
             self._index()
-        candidates = self._by_key.get(path_key(scope["path"]), self._anywhere)
+        path = scope["path"]
+        candidates = self._by_path.get(path)
+        if candidates is None:
+            candidates = self._by_key.get(path_key(path), self._anywhere)
         for route in candidates:
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
