@@ -182,7 +182,7 @@ def _generate(intent: Intent, language: Language, rng: random.Random, cost: int)
     total = rng.uniform(100, 300)
     raw_at = total * 0.7
     length = rng.choice((5000, 8000, 10000))
-    video_id = "gen_" + "".join(rng.choice("0123456789abcdef") for _ in range(12))
+    video_id = "gen_" + hex_digits(rng, 12)
     music, volume = rng.choice(replies.MUSIC), DEFAULT_VOLUME
     title = rng.choice(replies.TITLES[language])
     generate_id, edit_id = _call_id(rng), _call_id(rng)
