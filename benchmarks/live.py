@@ -1,19 +1,20 @@
-"""Live throughput: requests per second of an authenticated JSON endpoint, the fake against a bare
-Starlette route on the same uvicorn settings, measured in turns (fake, bare, fake, bare).
+"""Live throughput: requests per second of an authenticated JSON endpoint on a served fake,
+against a bare Starlette route on the same uvicorn settings, and against Prism 5 mocking the
+same endpoint from the fake's OpenAPI document (benchmarks/prism.py; skipped, saying why,
+where it cannot run), measured in turns (fake, bare, Prism, fake, ...) after a warm-up each.
 
-Each server runs in its own process on core 0; the load comes from this process on core 1 over
-keep-alive connections, with a minimal HTTP/1.1 client (httpx would be the bottleneck).
+Each server runs in its own process on core 0; the load comes from core 1 (benchmarks/load.py:
+wrk when installed).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import re
-import socket
+import contextlib
+import statistics
 import subprocess
 import sys
-import time
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,8 +23,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from benchmarks.load import free_port, on_core, requests_per_second, tool, wait_until_up
+from benchmarks.prism import (
+    WARM_UP,
+    check_answers,
+    documented_example,
+    prism_available,
+    prism_mock,
+)
+from benchmarks.table import Row, Skipped
+
 PATH = "/api/credits/balance/simple"
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def balance(request: Request) -> Response:
@@ -36,85 +48,79 @@ async def balance(request: Request) -> Response:
 app = Starlette(routes=[Route(PATH, balance)])
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _on_core(core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {core})
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing answered at {url}")
-
-
-async def _load(port: int, token: str, seconds: float, connections: int) -> float:
-    request = (
-        f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
-    ).encode()
-    done = 0
-    stop = time.perf_counter() + seconds
-
-    async def one() -> None:
-        nonlocal done
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < stop:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = re.search(rb"(?i)content-length:\s*(\d+)", head)
-                await reader.readexactly(int(length.group(1)) if length else 0)
-                done += 1
-        finally:
-            writer.close()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(connections)))
-    return done / (time.perf_counter() - start)
-
-
-def throughput(seconds: float = 2.0, turns: int = 2, connections: int = 16) -> tuple[float, float]:
-    """Median requests per second of the fake and of the bare route."""
-    fake_port, bare_port = _free_port(), _free_port()
+def live_rows(seconds: float, turns: int, *, install_prism: bool) -> list[Row | Skipped]:
+    settings = ["--set", "tokens_per_address=null"]
+    fake_port, bare_port = free_port(), free_port()
     servers = [
         subprocess.Popen(
-            [str(NEMO_FAKE), "serve", "--port", str(fake_port), "--quiet",
-             "--set", "tokens_per_address=null"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lambda: _on_core(0),
+            [str(NEMO_FAKE), "serve", "--port", str(fake_port), "--quiet", *settings],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lambda: on_core(0),
         ),
         subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "benchmarks.live:app", "--port", str(bare_port),
              "--log-level", "warning", "--no-access-log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lambda: _on_core(0),
-            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lambda: on_core(0),
+            cwd=ROOT,
         ),
     ]  # fmt: skip
+    prism_skipped = prism_available(install=install_prism)
     try:
-        _wait(f"http://127.0.0.1:{fake_port}/")
-        _wait(f"http://127.0.0.1:{bare_port}{PATH}")
+        wait_until_up(f"http://127.0.0.1:{fake_port}/openapi.json")
+        wait_until_up(f"http://127.0.0.1:{bare_port}{PATH}")
         issued = httpx.post(
             f"http://127.0.0.1:{fake_port}/api/auth/anonymous-token",
             headers={"X-Client-Id": "bench-live"},
         )
-        token = issued.json()["data"]["token"]
-        _on_core(1)
-        fake, bare = [], []
-        for _ in range(turns):
-            fake.append(asyncio.run(_load(fake_port, token, seconds, connections)))
-            bare.append(asyncio.run(_load(bare_port, token, seconds, connections)))
-        return sorted(fake)[len(fake) // 2], sorted(bare)[len(bare) // 2]
+        headers = {"Authorization": f"Bearer {issued.json()['data']['token']}"}
+        ports = {"fake": fake_port, "bare": bare_port}
+        with contextlib.ExitStack() as stack:
+            if prism_skipped is None:
+                document = stack.enter_context(_document(settings))
+                prism = stack.enter_context(prism_mock(document))
+                expected = documented_example(document)
+                check_answers(fake_port, headers, expected)
+                check_answers(prism.port, headers, expected)
+                ports["prism"] = prism.port
+            rates = _in_turns(ports, headers, seconds, turns)
     finally:
         for server in servers:
             server.terminate()
             server.wait(timeout=10)
+    rows: list[Row | Skipped] = [
+        Row("live GET balance (bearer), requests/s", rates["fake"], rates["bare"], "/s",
+            ">= 0.9x bare Starlette", 0.9, sense="at least", note=f"load: {tool()}"),
+    ]  # fmt: skip
+    if prism_skipped is None:
+        rows.append(
+            Row("live GET balance (bearer) vs Prism 5", rates["fake"], rates["prism"], "/s",
+                ">= 2.5x Prism", 2.5, sense="at least", note="Prism at --verboseLevel warn")
+        )  # fmt: skip
+    else:
+        rows.append(Skipped("live GET balance (bearer) vs Prism 5", prism_skipped))
+    return rows
+
+
+def _in_turns(
+    ports: dict[str, int], headers: dict[str, str], seconds: float, turns: int
+) -> dict[str, float]:
+    """The median requests per second of each server, measured in turns after a warm-up
+    each (Prism runs ~40% slower in its first seconds under load, V8 still compiling)."""
+    for port in ports.values():
+        requests_per_second(port, PATH, headers, seconds=min(seconds, WARM_UP))
+    rates: dict[str, list[float]] = {name: [] for name in ports}
+    for _ in range(turns):
+        for name, port in ports.items():
+            rates[name].append(requests_per_second(port, PATH, headers, seconds=seconds))
+    return {name: statistics.median(found) for name, found in rates.items()}
+
+
+@contextlib.contextmanager
+def _document(settings: list[str]) -> Iterator[Path]:
+    """The fake's OpenAPI document, for Prism to mock."""
+    with tempfile.TemporaryDirectory(prefix="nemo-bench-") as scratch:
+        document = Path(scratch) / "nemo.json"
+        subprocess.run(
+            [str(NEMO_FAKE), "openapi", *settings, "--out", str(document)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        yield document

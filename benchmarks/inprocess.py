@@ -1,0 +1,142 @@
+"""The whole quick edit in process, against bare Starlette answering the same round-trips.
+
+Token, session, an upload (URL, or a real MP4 as multipart), state, an extraction streamed
+over `/run_sse`, state, render submit and poll. The bare app answers the same paths with fixed
+bodies, reads each request body the framework's own way (`request.form()` for the MP4) and
+streams as many events, through the same streaming transport. Runs alternate, fake then bare,
+so both meet the same machine.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sse_starlette import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from benchmarks.table import Row
+from nemo_fake import FakeConfig, NemoFake, VirtualClock
+from nemo_fake.media import make_sample_video
+from nemo_fake.testing.transport import StreamingASGITransport
+
+ATTRIBUTION = {"X-Skill-Source": "bench", "X-Skill-Version": "1", "X-Skill-Platform": "bench"}
+URL_UPLOAD = {"urls": ["https://media.example.com/talk.mp4"], "source_type": "url"}
+Upload = Callable[[httpx.AsyncClient, str, dict[str, str]], Awaitable[httpx.Response]]
+
+
+def url_upload(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> Awaitable[Any]:
+    return http.post(path, headers=headers, json=URL_UPLOAD)
+
+
+def mp4_upload(video: bytes) -> Upload:
+    def upload(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> Awaitable[Any]:
+        return http.post(path, headers=headers, files={"files": ("talk.mp4", video, "video/mp4")})
+
+    return upload
+
+
+async def quick_edit(http: httpx.AsyncClient, n: int, upload: Upload = url_upload) -> int:
+    """The round-trips of a quick edit; the number of stream events, for the bare app."""
+    issued = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": f"b{n}"})
+    headers = {"Authorization": f"Bearer {issued.json()['data']['token']}", **ATTRIBUTION}
+    sid = (
+        await http.post(
+            "/api/tasks/me/with-session/nemo_agent", headers=headers, json={"task_name": "b"}
+        )
+    ).json()["data"]["session_id"]
+    await upload(http, f"/api/upload-video/nemo_agent/me/{sid}", headers)
+    await http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)
+    body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
+            "new_message": {"parts": [{"text": "extract the top 3 viral clips"}]}}  # fmt: skip
+    events = 0
+    async with http.stream("POST", "/run_sse", headers=headers, json=body) as stream:
+        async for line in stream.aiter_lines():
+            events += line.startswith("data:")
+    state = (await http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)).json()
+    draft = state["data"]["state"]["draft"] if "data" in state else {}
+    render = {"id": f"render_{n}", "sessionId": sid, "draft": draft}
+    await http.post("/api/render/proxy/lambda", headers=headers, json=render)
+    await http.get(f"/api/render/proxy/lambda/render_{n}", headers=headers)
+    return events
+
+
+def bare_app(events: int) -> Starlette:
+    """What the framework alone costs for the same round-trips: fixed answers, `events`
+    events."""
+
+    async def answer(request: Request) -> Response:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            async with request.form() as form:
+                for value in form.values():
+                    if not isinstance(value, str):
+                        await value.read()
+        else:
+            await request.body()
+        return JSONResponse({"code": 0, "data": {"token": "t", "session_id": "1", "state": {
+            "draft": {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}]}}}})  # fmt: skip
+
+    async def stream(request: Request) -> Response:
+        await request.body()
+
+        async def produce() -> AsyncIterator[dict[str, str]]:
+            for n in range(events):
+                yield {"data": json.dumps({"content": {"parts": [{"text": f"{n}"}]}})}
+
+        return EventSourceResponse(produce(), ping=0, sep="\n")
+
+    paths = ["/api/auth/anonymous-token", "/api/tasks/me/with-session/nemo_agent",
+             "/api/upload-video/nemo_agent/me/{sid}", "/api/state/nemo_agent/me/{sid}/latest",
+             "/api/render/proxy/lambda", "/api/render/proxy/lambda/{rid}"]  # fmt: skip
+    routes = [Route(path, answer, methods=["GET", "POST"]) for path in paths]
+    return Starlette(routes=[*routes, Route("/run_sse", stream, methods=["POST"])])
+
+
+async def quick_edit_rows(rounds: int) -> list[Row]:
+    with tempfile.TemporaryDirectory() as folder:
+        sample = Path(folder) / "talk.mp4"
+        make_sample_video(sample, duration_s=4.0, width=640, height=360, fps=10)
+        video = sample.read_bytes()
+    return [
+        await _compare("in-process quick edit (URL upload)", url_upload, rounds, 1.3),
+        await _compare(
+            f"in-process quick edit ({len(video) // 1024} KB MP4)", mp4_upload(video), rounds, 1.6
+        ),
+    ]
+
+
+async def _compare(figure: str, upload: Upload, rounds: int, limit: float) -> Row:
+    config = FakeConfig(tokens_per_address=None, silent_edit_ratio=0)
+    with NemoFake(config, clock=VirtualClock(autojump=True)) as fake:
+        async with fake.http() as http:
+            events = await quick_edit(http, -1, upload)  # warm up, and count the events
+            transport = StreamingASGITransport(bare_app(events))
+            async with httpx.AsyncClient(transport=transport, base_url="http://bare") as bare:
+                await quick_edit(bare, -1, upload)
+                fake_times, bare_times = [], []
+                for n in range(rounds):
+                    fake_times.append(await _timed(quick_edit(http, n, upload)))
+                    bare_times.append(await _timed(quick_edit(bare, n, upload)))
+    return Row(
+        figure,
+        statistics.median(fake_times) * 1000,
+        statistics.median(bare_times) * 1000,
+        "ms",
+        f"<= {limit}x bare Starlette",
+        limit,
+    )
+
+
+async def _timed(run: Awaitable[Any]) -> float:
+    start = time.perf_counter()
+    await run
+    return time.perf_counter() - start

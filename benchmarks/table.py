@@ -1,0 +1,67 @@
+"""A benchmark figure beside its baseline, judged against its target, and the printed table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+# "at most"/"at least": the ratio to the baseline must stay at or under/over the limit.
+# "under": the figure itself must stay under the limit (a time or a size with no baseline
+# that a ratio could honestly be taken against; the baseline column then shows context).
+Sense = Literal["at most", "at least", "under"]
+
+
+@dataclass
+class Row:
+    figure: str
+    measured: float
+    baseline: float
+    unit: str
+    target: str
+    limit: float
+    sense: Sense = "at most"
+    note: str = ""  # why a figure is missing, or what the baseline is
+
+    @property
+    def ratio(self) -> float:
+        return self.measured / self.baseline if self.baseline else float("inf")
+
+    @property
+    def passed(self) -> bool:
+        if self.sense == "under":
+            return self.measured < self.limit
+        if self.sense == "at most":
+            return self.ratio <= self.limit
+        return self.ratio >= self.limit
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ratio": self.ratio, "passed": self.passed}
+
+
+@dataclass
+class Skipped:
+    """A figure that could not be measured here, and why (Prism without Node, say)."""
+
+    figure: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"figure": self.figure, "skipped": self.reason}
+
+
+def table(rows: list[Row | Skipped]) -> str:
+    lines = [f"{'figure':<46} {'measured':>11} {'baseline':>11} {'ratio':>6}  target", "-" * 104]
+    for row in rows:
+        if isinstance(row, Skipped):
+            lines.append(f"{row.figure:<46} skipped: {row.reason}")
+            continue
+        verdict = "pass" if row.passed else "FAIL"
+        lines.append(
+            f"{row.figure:<46} {_amount(row.measured, row.unit)} {_amount(row.baseline, row.unit)}"
+            f" {row.ratio:>6.2f}  {row.target} {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value:>8.2f}{unit:>3}"
