@@ -8,7 +8,8 @@ from typing import Any, Literal
 # "at most"/"at least": the ratio to the baseline must stay at or under/over the limit.
 # "under": the figure itself must stay under the limit (a time or a size with no baseline
 # that a ratio could honestly be taken against; the baseline column then shows context).
-Sense = Literal["at most", "at least", "under"]
+# "info": shown beside a judged figure to explain it, never judged.
+Sense = Literal["at most", "at least", "under", "info"]
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Row:
 
     @property
     def passed(self) -> bool:
+        if self.sense == "info":
+            return True
         if self.sense == "under":
             return self.measured < self.limit
         if self.sense == "at most":
@@ -55,7 +58,7 @@ def table(rows: list[Row | Skipped]) -> str:
         if isinstance(row, Skipped):
             lines.append(f"{row.figure:<46} skipped: {row.reason}")
             continue
-        verdict = "pass" if row.passed else "FAIL"
+        verdict = "info" if row.sense == "info" else "pass" if row.passed else "FAIL"
         lines.append(
             f"{row.figure:<46} {_amount(row.measured, row.unit)} {_amount(row.baseline, row.unit)}"
             f" {row.ratio:>6.2f}  {row.target} {verdict}"
