@@ -4,7 +4,8 @@ Token, session, an upload (URL, or a real MP4 as multipart), state, an extractio
 over `/run_sse`, state, render submit and poll. The bare app answers the same paths with fixed
 bodies, reads each request body the framework's own way (`request.form()` for the MP4) and
 streams as many events, through the same streaming transport. Runs alternate, fake then bare,
-so both meet the same machine.
+so both meet the same machine. Every round uploads the same MP4, as a test suite uploads its
+fixture: the fake probes a content once per process, so later rounds cost no PyAV open.
 """
 
 from __future__ import annotations

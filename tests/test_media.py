@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import pathlib
 
 import av
@@ -333,3 +334,33 @@ def test_probe_does_not_take_cover_art_for_a_video(tmp_path: pathlib.Path) -> No
 def test_probe_lets_a_missing_file_surface_as_such(tmp_path: pathlib.Path) -> None:
     with pytest.raises(FileNotFoundError):
         media.probe(tmp_path / "gone.mp4", "video")
+
+
+def test_the_same_content_is_probed_once_per_file_type(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A test suite uploads its fixture files again and again: PyAV opens each content once.
+    probing = importlib.import_module("nemo_fake.media.probe")
+    opened: list[str] = []
+    real = probing.probe
+
+    def counted(path: pathlib.Path, file_type: str) -> media.MediaInfo:
+        opened.append(file_type)
+        return real(path, file_type)
+
+    monkeypatch.setattr(probing, "probe", counted)
+    monkeypatch.setattr(probing, "_KNOWN", type(probing._KNOWN)())
+    monkeypatch.setattr(probing, "KNOWN_PROBES", 2)
+    first, second = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    media.make_sample_video(first, duration_s=1.0, width=64, height=36)
+    media.make_sample_video(second, duration_s=2.0, width=64, height=36)
+    one = media.probe_content(first, "video", "digest-a")
+    assert media.probe_content(first, "video", "digest-a") == one and opened == ["video"]
+    with pytest.raises(ApiError):  # the same bytes named as another type: probed as that
+        media.probe_content(first, "image", "digest-a")
+    assert media.probe_content(second, "video", "digest-b").duration == 2.0
+    assert opened == ["video", "image", "video"]
+    media.probe_content(first, "video", "digest-a")  # known still
+    media.probe_content(first, "video", "digest-c")  # past KNOWN_PROBES: the oldest goes
+    media.probe_content(second, "video", "digest-b")
+    assert opened == ["video", "image", "video", "video", "video"]

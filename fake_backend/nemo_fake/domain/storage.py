@@ -52,11 +52,20 @@ class Storage:
         """Files changed in ways not counted: the next check walks."""
         self._tally = None
 
+    def room_if_clear(self, wanted: int) -> int | None:
+        """The room left, when the tally shows `wanted` bytes fit without a walk; else None
+        (then `room_for_upload` decides, off the event loop: it may walk the folder)."""
+        if self._tally is None or self._tally + wanted > self._cap():
+            return None
+        return self._cap() - self._tally
+
     def room_for_upload(self, wanted: int) -> int:
         """Bytes an upload may still take; renders are evicted (oldest first) to make `wanted`
         bytes of room, as far as they can."""
-        tally = self._tally if self._tally is not None else self.used()
-        if tally + wanted > self._cap():
+        room = self.room_if_clear(wanted)
+        if room is not None:
+            return room
+        if self.used() + wanted > self._cap():
             self.evict_renders(until_free=wanted)  # walks, so the room is exact
         return max(0, self._cap() - (self._tally if self._tally is not None else self.used()))
 

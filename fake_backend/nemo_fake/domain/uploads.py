@@ -100,7 +100,10 @@ class Uploads:
         """Take files the web layer streamed to disk; all of them or none (then deleted)."""
         with deleted_on_failure(received):
             probed = [
-                (item, media.probe(item.path, media.file_type_for(item.filename)))
+                (
+                    item,
+                    media.probe_content(item.path, media.file_type_for(item.filename), item.sha256),
+                )
                 for item in received
             ]
         return [

@@ -9,7 +9,7 @@ from nemo_fake.media.make import (
     make_sample_video,
     render_mp4,
 )
-from nemo_fake.media.probe import FILE_TYPES, MediaInfo, file_type_for, probe
+from nemo_fake.media.probe import FILE_TYPES, MediaInfo, file_type_for, probe, probe_content
 
 __all__ = [
     "FILE_TYPES",
@@ -20,5 +20,6 @@ __all__ = [
     "make_sample_image",
     "make_sample_video",
     "probe",
+    "probe_content",
     "render_mp4",
 ]

@@ -7,6 +7,8 @@ here knows about HTTP; the web layer maps `ApiError` to responses.
 from __future__ import annotations
 
 import pathlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import av
@@ -78,6 +80,30 @@ def probe(path: pathlib.Path, file_type: str) -> MediaInfo:
         raise
     except (av.error.FFmpegError, UnicodeError) as exc:
         raise unreadable from exc
+
+
+# Successful probes by (content digest, file type), newest last. A test suite uploads the same
+# fixture files over and over; PyAV opening one costs more than the rest of its upload.
+_KNOWN: OrderedDict[tuple[str, str], MediaInfo] = OrderedDict()
+_KNOWN_LOCK = threading.Lock()
+KNOWN_PROBES = 256
+
+
+def probe_content(path: pathlib.Path, file_type: str, sha256: str) -> MediaInfo:
+    """`probe`, once per content and file type per process: the file at `path` has the
+    SHA-256 `sha256` (the upload computed it as the bytes arrived)."""
+    key = (sha256, file_type)
+    with _KNOWN_LOCK:
+        known = _KNOWN.get(key)
+        if known is not None:
+            _KNOWN.move_to_end(key)
+            return known
+    info = probe(path, file_type)
+    with _KNOWN_LOCK:
+        _KNOWN[key] = info
+        while len(_KNOWN) > KNOWN_PROBES:
+            _KNOWN.popitem(last=False)
+    return info
 
 
 def _probe_audio(container: InputContainer, unreadable: ApiError) -> MediaInfo:

@@ -45,7 +45,10 @@ async def upload(request: Request) -> Response:
         _refuse_declared_oversize(declared, limit)
         # Renders are evicted to make room (a directory walk: off the event loop).
         # Without a Content-Length, make room for the most a request may carry.
-        room = await off_loop(backend.disk.room_for_upload, limit if declared is None else declared)
+        wanted = limit if declared is None else declared
+        room = backend.disk.room_if_clear(wanted)
+        if room is None:
+            room = await off_loop(backend.disk.room_for_upload, wanted)
         if declared is not None and declared > room:
             raise backend.disk.refuse_upload(room)
         try:
