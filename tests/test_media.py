@@ -346,7 +346,8 @@ def test_the_same_content_is_probed_once_per_file_type(
 
     def counted(path: pathlib.Path, file_type: str) -> media.MediaInfo:
         opened.append(file_type)
-        return real(path, file_type)
+        info: media.MediaInfo = real(path, file_type)
+        return info
 
     monkeypatch.setattr(probing, "probe", counted)
     monkeypatch.setattr(probing, "_KNOWN", type(probing._KNOWN)())
