@@ -10,6 +10,7 @@ wrk when installed).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import statistics
 import subprocess
 import sys
@@ -88,7 +89,8 @@ def live_rows(seconds: float, turns: int, *, install_prism: bool) -> list[Row | 
             server.wait(timeout=10)
     rows: list[Row | Skipped] = [
         Row("live GET balance (bearer), requests/s", rates["fake"], rates["bare"], "/s",
-            ">= 0.9x bare Starlette", 0.9, sense="at least", note=f"load: {tool()}"),
+            ">= 0.9x bare Starlette", 0.9, sense="at least",
+            note=f"load: {tool()}; both on uvicorn with {server_stack()}"),
     ]  # fmt: skip
     if prism_skipped is None:
         rows.append(
@@ -98,6 +100,13 @@ def live_rows(seconds: float, turns: int, *, install_prism: bool) -> list[Row | 
     else:
         rows.append(Skipped("live GET balance (bearer) vs Prism 5", prism_skipped))
     return rows
+
+
+def server_stack() -> str:
+    """What uvicorn serves both with here: its pure-Python defaults, or uvicorn[standard]'s
+    httptools and uvloop (`pip install nemo-fake[fast]`), which it picks when installed."""
+    fast = all(importlib.util.find_spec(name) for name in ("httptools", "uvloop"))
+    return "httptools and uvloop" if fast else "h11 and asyncio"
 
 
 def _in_turns(

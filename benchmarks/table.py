@@ -63,7 +63,9 @@ def table(rows: list[Row | Skipped]) -> str:
             f"{row.figure:<46} {_amount(row.measured, row.unit)} {_amount(row.baseline, row.unit)}"
             f" {row.ratio:>6.2f}  {row.target} {verdict}"
         )
-    return "\n".join(lines)
+    notes = [f"  {row.figure.strip()}: {row.note}" for row in rows
+             if isinstance(row, Row) and row.note]  # fmt: skip
+    return "\n".join([*lines, *(["", "Notes:", *notes] if notes else [])])
 
 
 def _amount(value: float, unit: str) -> str:

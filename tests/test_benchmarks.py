@@ -24,10 +24,14 @@ def test_the_benchmark_command_prints_a_table_and_writes_its_json(tmp_path: Path
         cwd=ROOT, capture_output=True, text=True, timeout=180, check=False, env=environment,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    table, _, notes = result.stdout.partition("\n\nNotes:\n")
+    lines = table.splitlines()
     assert lines[0].split()[:4] == ["figure", "measured", "baseline", "ratio"]
     rows = json.loads(out.read_text(encoding="utf-8"))
     assert len(lines) == 2 + len(rows) and len(rows) >= 10
+    for row in rows:  # what a baseline is, where the load came from: said under the table
+        if row.get("note"):
+            assert f"{row['figure'].strip()}: {row['note']}" in notes
     figures = {row["figure"].split(",")[0].split(":")[0] for row in rows}
     for part in ("in-process quick edit (URL upload)", "state read", "extraction", "filling",
                  "journal query", "render first download", "live GET balance (bearer)",
@@ -39,5 +43,6 @@ def test_the_benchmark_command_prints_a_table_and_writes_its_json(tmp_path: Path
             assert "Prism" in row["figure"] and "not installed" in row["skipped"]
             assert f"skipped: {row['skipped']}" in line
             continue
-        assert ("pass" if row["passed"] else "FAIL") in line
+        verdict = "info" if row["sense"] == "info" else "pass" if row["passed"] else "FAIL"
+        assert line.endswith(verdict)
         assert row["baseline"] > 0 and row["ratio"] == row["measured"] / row["baseline"]
