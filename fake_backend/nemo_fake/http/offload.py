@@ -54,17 +54,15 @@ def request_started() -> None:
 def request_ended() -> None:
     """Called as each request ends; when none are left, memory is trimmed soon after."""
     global _in_flight, _watching
-    loop = asyncio.get_running_loop()
     with _queued_lock:
         _in_flight -= 1
         # One quiet-spell check at a time, not one per request: a timer per answer was a fifth
         # of a small request's cost. A loop that stopped leaves its check undone: watch anew.
-        schedule = _in_flight == 0 and (_watching is None or _watching.is_closed())
-        if schedule:
-            _watching = loop
+        if _in_flight or (_watching is not None and not _watching.is_closed()):
+            return
+        loop = _watching = asyncio.get_running_loop()
         started = _started
-    if schedule:
-        loop.call_later(IDLE_SECONDS, _trim_if_idle, started)
+    loop.call_later(IDLE_SECONDS, _trim_if_idle, started)
 
 
 def _trim_if_idle(started: int) -> None:
