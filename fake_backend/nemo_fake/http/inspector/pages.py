@@ -4,11 +4,13 @@ act through the control API's own routes, from the page's script."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.domain.faults import OPERATIONS
 from nemo_fake.errors import ERROR_TABLE, ApiError, Code
 from nemo_fake.http.admission import admit
@@ -52,10 +54,22 @@ def _page(request: Request, name: str, **context: Any) -> Response:
     )
 
 
-async def sessions(request: Request) -> Response:
-    if refused := admit_page(request):
-        return refused
-    return _page(request, "sessions.html", accounts=backend_of(request).observe(views.accounts))
+Page = Callable[[Request], Awaitable[Response]]
+
+
+def _accounts_page(name: str, view: Callable[[NemoBackend], Any]) -> Page:
+    """A page drawing every account, as `view` reads them under the backend's lock."""
+
+    async def page(request: Request) -> Response:
+        if refused := admit_page(request):
+            return refused
+        return _page(request, name, accounts=backend_of(request).observe(view))
+
+    return page
+
+
+sessions = _accounts_page("sessions.html", views.accounts)
+ledger = _accounts_page("ledger.html", views.ledger)
 
 
 async def session(request: Request) -> Response:
@@ -85,12 +99,6 @@ async def journal(request: Request) -> Response:
         last_seq=entries[-1].seq if entries else 0,
         operations=OPERATIONS,
     )
-
-
-async def ledger(request: Request) -> Response:
-    if refused := admit_page(request):
-        return refused
-    return _page(request, "ledger.html", accounts=backend_of(request).observe(views.ledger))
 
 
 async def controls(request: Request) -> Response:
