@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
-from nemo_fake import ScaledClock, VirtualClock
+from nemo_fake import FakeConfig, NemoFake, ScaledClock, VirtualClock
 from nemo_fake.clock import DEFAULT_EPOCH, isoformat
+from tests.support import ATTRIBUTION, sse_body
 
 
 def test_virtual_clock_moves_only_when_advanced() -> None:
@@ -43,3 +45,25 @@ def test_scaled_clock_rejects_a_non_positive_speed() -> None:
 
 def test_isoformat_is_utc_with_z() -> None:
     assert isoformat(DEFAULT_EPOCH) == "2026-01-01T00:00:00Z"
+
+
+async def test_an_autojumping_stream_is_read_at_each_events_own_api_time() -> None:
+    # The clock jumps to each event's time as the stream reaches it; a reader must see the
+    # event at that time, not already at the next event's (a client judging a quiet stretch
+    # by the clock would count one event's gap too many).
+    with NemoFake(FakeConfig(silent_edit_ratio=0)) as fake:
+        issued = fake.backend.issue_anonymous_token("c", "127.0.0.1")
+        session = fake.backend.create_session(issued.account, "p", "en")
+        headers = {"Authorization": f"Bearer {issued.token.value}", **ATTRIBUTION}
+        seen: list[tuple[float, float]] = []
+        async with (
+            fake.http() as http,
+            http.stream("POST", "/run_sse", headers=headers,
+                        json=sse_body(session.session_id, "generate a video of a comet")) as stream,
+        ):  # fmt: skip
+            async for line in stream.aiter_lines():
+                if line.startswith("data:") and "timestamp" in line:
+                    seen.append((json.loads(line[5:])["timestamp"], fake.now()))
+    assert len(seen) >= 2
+    for due, read_at in seen:  # the event's timestamp is its due time, floored to the ms
+        assert due <= read_at < due + 0.001, (due, read_at)

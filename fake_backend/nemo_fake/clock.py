@@ -84,10 +84,11 @@ class VirtualClock:
 
     async def sleep_until(self, when: float) -> None:
         if self.autojump:
-            self._now = max(self._now, when)
-            # Yield even so: a stream must not run ahead of its reader in API time (a client
-            # judging heartbeats by the clock would see ten minutes pass in one read).
+            # Yield before the jump: a reader woken by the last event reads it at that event's
+            # time, not at the next one's; without the yield a stream ran ahead of its reader
+            # in API time (a client judging heartbeats by the clock saw ten minutes in a read).
             await asyncio.sleep(0)
+            self._now = max(self._now, when)
             return
         while self._now < when:
             await asyncio.sleep(_POLL_SECONDS)
