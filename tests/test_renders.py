@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from nemo_fake import FakeConfig, NemoBackend, VirtualClock, media
+from nemo_fake.http import offload
+from nemo_fake.http.routes import renders as renders_route
 from tests.support import ATTRIBUTION, Api, User, draft_of, error_code, sse_body
 
 
@@ -464,3 +466,24 @@ async def test_an_unknown_output_resolution_is_refused_naming_the_choices(api: A
     assert (response.status_code, error_code(response)) == (400, 400)
     assert response.json()["field"] == "output.resolution"
     assert "480p, 720p, 1080p" in response.json()["message"]
+
+
+async def test_a_made_render_is_sent_again_without_the_work_thread(
+    api: Api, clock: VirtualClock, backend: NemoBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Finding a render already made took a hop to the work thread on every download.
+    hops: list[str] = []
+    real = offload.off_loop
+
+    async def counted(work: Any, *args: Any) -> Any:
+        hops.append(getattr(work, "__name__", "?"))
+        return await real(work, *args)
+
+    monkeypatch.setattr(renders_route, "off_loop", counted)
+    user = await api.new_user()
+    await _render_to_completion(api, clock, user, draft_of())
+    path = "/api/render/proxy/render_1/download"
+    first = await api.http.get(path, headers=user.headers)
+    again = await api.http.get(path, headers=user.headers)
+    assert first.status_code == again.status_code == 200 and again.content == first.content
+    assert hops == ["render_output"]

@@ -392,6 +392,14 @@ class NemoBackend:
         """Make a running render fail now (for tests and fault rules)."""
         return self.renders.fail(account.user_id, render_id, self.now(), reason)
 
+    def made_render(self, job: RenderJob) -> Path | None:
+        """The render's MP4 when it is completed and made already (a stat, no more), else
+        None: then `render_output` makes it, off the event loop."""
+        path = self.renders.output_path(job)
+        if job.status(self.now()) == "completed" and path.exists():
+            return path
+        return None
+
     def render_output(self, job: RenderJob) -> Path:
         """The finished MP4, rendered on first request. Blocking: call it off the event loop.
         Older renders are evicted if the files now outgrow the storage cap."""

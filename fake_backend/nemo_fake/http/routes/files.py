@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.context import backend_of
 from nemo_fake.http.offload import off_loop
+from nemo_fake.http.sendfile import FileAnswer
 
 
 async def uploaded_file(request: Request) -> Response:
@@ -18,7 +19,7 @@ async def uploaded_file(request: Request) -> Response:
     )
     if stored.path is None:
         raise ApiError(Code.NOT_FOUND, "No such file")
-    return FileResponse(stored.path, filename=stored.filename)
+    return FileAnswer(stored.path, filename=stored.filename)
 
 
 routes = [Route("/cdn/uploads/{file_id}/{filename}", uploaded_file, methods=["GET"])]

@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from nemo_fake.domain import draft as drafts
@@ -19,6 +19,7 @@ from nemo_fake.http.context import backend_of
 from nemo_fake.http.envelope import Envelope
 from nemo_fake.http.faults import Handler, fired_rule, operation
 from nemo_fake.http.offload import off_loop
+from nemo_fake.http.sendfile import FileAnswer
 
 MP4 = "video/mp4"
 
@@ -93,8 +94,11 @@ async def cdn_render(request: Request) -> Response:
 
 
 async def _file(backend: NemoBackend, job: RenderJob) -> Response:
-    path = await off_loop(backend.render_output, job)
-    return FileResponse(path, media_type=MP4, filename=f"{job.id}.mp4")
+    # Made already: nothing to render, so no hop to the work thread just to find it.
+    path = backend.made_render(job)
+    if path is None:
+        path = await off_loop(backend.render_output, job)
+    return FileAnswer(path, media_type=MP4, filename=f"{job.id}.mp4")
 
 
 def output_url(request: Request, job: RenderJob) -> str:
