@@ -468,6 +468,7 @@ async def test_an_unknown_output_resolution_is_refused_naming_the_choices(api: A
     assert "480p, 720p, 1080p" in response.json()["message"]
 
 
+@pytest.mark.nemo_incompatible(poll_shape=["reference", "minimal"])
 async def test_a_made_render_is_sent_again_without_the_work_thread(
     api: Api, clock: VirtualClock, backend: NemoBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
