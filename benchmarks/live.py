@@ -25,7 +25,6 @@ from starlette.routing import Route
 
 from benchmarks.load import free_port, on_core, requests_per_second, tool, wait_until_up
 from benchmarks.prism import (
-    WARM_UP,
     check_answers,
     documented_example,
     prism_available,
@@ -35,6 +34,7 @@ from benchmarks.table import Row, Skipped
 
 PATH = "/api/credits/balance/simple"
 NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
+WARM_UP = 4.0  # seconds of unmeasured load per server before its turns
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -1,13 +1,8 @@
-"""Live throughput against Prism: requests per second of `GET /api/credits/balance/simple` with a
-bearer, the fake against Prism 5 (`@stoplight/prism-cli@5`) mocking the same endpoint from the
-fake's own OpenAPI document (`nemo-fake openapi`), under the same load. Target: fake >= 2.5x.
-
-Both servers run in their own process pinned to core 0; the load comes from core 1
-(`benchmarks.load.requests_per_second`: wrk when installed, else an asyncio client), in turns
-(fake, Prism, fake, Prism) so drift on the machine hits both alike, after an unmeasured warm-up
-of each; the medians are compared. Neither logs a line per request: the fake runs `--quiet`,
-Prism at `--verboseLevel warn` (its default, info, writes four lines per request and cuts its
-rate by half or more; `--prism-log info` measures that).
+"""Prism 5 (`@stoplight/prism-cli@5`) mocking the fake's own OpenAPI document (`nemo-fake
+openapi`), for the live figures to compare the fake with (benchmarks/live.py measures both in
+turns, under the same load). Prism runs pinned to core 0 and at `--verboseLevel warn`: at its
+default, info, it writes four lines per request and loses half its rate or more, while the
+fake runs `--quiet`.
 
 Prism mocks statically (the documented example, not a body generated from the schema) and,
 like the fake, checks the bearer: 401 without `Authorization`, 200 with the example with it.
@@ -15,20 +10,17 @@ It comes from the npm registry into a cache outside the checkout (NEMO_FAKE_PRIS
 ~/.cache/nemo-fake-bench/prism), installed on first use; without Node.js or npm, or when the
 install fails, `prism_available` says why and the comparison is skipped.
 
-    .venv/bin/python -m benchmarks.prism [--seconds 3] [--rounds 2] [--prism-log warn]
+    .venv/bin/python -m benchmarks --only live   (benchmarks/live.py measures with it)
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -42,9 +34,6 @@ import httpx
 from benchmarks.load import (
     free_port,
     on_core,
-    requests_per_second,
-    tool,
-    wait_until_up,
 )
 
 PATH = "/api/credits/balance/simple"
@@ -60,10 +49,6 @@ SERVER_CORE = 0
 # Prism's default level ("info") writes four lines per request; the fake is measured with
 # --quiet (no line per request, warnings still logged), so Prism gets the like of it.
 QUIET_LEVEL = "warn"
-NEMO_FAKE = Path(sys.executable).with_name("nemo-fake")
-TARGET = 2.5
-CONNECTIONS = 16
-WARM_UP = 4.0  # seconds of unmeasured load per server before the turns
 
 
 @dataclass
@@ -234,92 +219,3 @@ def documented_example(document: Path, path: str = PATH) -> Any:
     if "example" in content:
         return content["example"]
     return next(iter(content["examples"].values()))["value"]
-
-
-@contextmanager
-def _fake_server(settings: list[str]) -> Iterator[int]:
-    """The fake on a free port, pinned to core 0, with no log line per request."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(NEMO_FAKE), "serve", "--port", str(port), "--quiet", *settings],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=functools.partial(on_core, SERVER_CORE),
-        start_new_session=True,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/", timeout=START_TIMEOUT)
-        yield port
-    finally:
-        _stop_group(process)
-
-
-def main(seconds: float = 3.0, rounds: int = 2, prism_log: str = QUIET_LEVEL) -> None:
-    # One token per address would make every later anonymous-token call fail: not wanted here.
-    settings = ["--set", "tokens_per_address=null"]
-    reason = prism_available()
-    if reason is not None:
-        print(f"prism: skipped ({reason})")
-        return
-    with tempfile.TemporaryDirectory(prefix="nemo-prism-doc-") as scratch:
-        document = Path(scratch) / "nemo.json"
-        subprocess.run(
-            [str(NEMO_FAKE), "openapi", *settings, "--out", str(document)],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        expected = documented_example(document)
-        with (
-            _fake_server(settings) as fake_port,
-            prism_mock(document, verbose_level=prism_log) as prism,
-        ):
-            issued = httpx.post(
-                f"http://127.0.0.1:{fake_port}/api/auth/anonymous-token",
-                headers={"X-Client-Id": "bench-prism"},
-                timeout=10,
-            )
-            issued.raise_for_status()
-            headers = {"Authorization": f"Bearer {issued.json()['data']['token']}"}
-            check_answers(fake_port, headers, expected)
-            check_answers(prism.port, headers, expected)
-            ports = {"fake": fake_port, "prism": prism.port}
-            # An unmeasured turn each first: Prism runs ~40% slower in its first 3 s under load
-            # (V8 still compiling its hot paths), which would understate it.
-            for port in ports.values():
-                requests_per_second(port, PATH, headers, seconds=WARM_UP, connections=CONNECTIONS)
-            rates: dict[str, list[float]] = {name: [] for name in ports}
-            for _ in range(rounds):
-                for name, port in ports.items():
-                    rates[name].append(
-                        requests_per_second(
-                            port, PATH, headers, seconds=seconds, connections=CONNECTIONS
-                        )
-                    )
-    fake = statistics.median(rates["fake"])
-    prism_rate = statistics.median(rates["prism"])
-    ratio = fake / prism_rate
-    print(f"load: {tool()}, {CONNECTIONS} connections, {seconds:g} s per turn, {rounds} turns each")
-    print(f"fake:  {fake:10.0f} req/s  (turns: {', '.join(f'{r:.0f}' for r in rates['fake'])})")
-    print(
-        f"prism: {prism_rate:10.0f} req/s  "
-        f"(turns: {', '.join(f'{r:.0f}' for r in rates['prism'])}, prism-cli "
-        f"{_installed_version()}, log level {prism_log})"
-    )
-    verdict = "meets" if ratio >= TARGET else "misses"
-    print(f"ratio: {ratio:.2f}x ({verdict} the {TARGET}x target)")
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=float, default=3.0, help="per turn (default 3)")
-    parser.add_argument("--rounds", type=int, default=2, help="turns per server (default 2)")
-    parser.add_argument(
-        "--prism-log",
-        default=QUIET_LEVEL,
-        choices=["trace", "debug", "info", "warn", "error", "fatal", "silent"],
-        help=f"Prism's --verboseLevel (default {QUIET_LEVEL}; Prism's own default is info)",
-    )
-    arguments = parser.parse_args()
-    main(arguments.seconds, arguments.rounds, arguments.prism_log)
