@@ -65,9 +65,10 @@ class Storage:
         room = self.room_if_clear(wanted)
         if room is not None:
             return room
-        if self.used() + wanted > self._cap():
-            self.evict_renders(until_free=wanted)  # walks, so the room is exact
-        return max(0, self._cap() - (self._tally if self._tally is not None else self.used()))
+        used = self.used()
+        if used + wanted > self._cap():
+            used = self.evict_renders(until_free=wanted)
+        return max(0, self._cap() - used)
 
     def refuse_upload(self, room: int) -> ApiError:
         """The error for an upload that outgrew the room left under the cap."""
@@ -78,22 +79,22 @@ class Storage:
             "first. Reset the fake, or raise the cap.",
         )
 
-    def evict_renders(self, *, until_free: int = 0, keep: Path | None = None) -> None:
+    def evict_renders(self, *, until_free: int = 0, keep: Path | None = None) -> int:
         """Delete rendered MP4s, oldest first (never `keep`), until `until_free` bytes are free
-        under the cap, or no render is left."""
+        under the cap, or no render is left; the bytes then used."""
         used = self.used()
         renders = sorted(
             (when, size, path)
             for path, size, when in _files(self.renders)
             if path != keep and path.suffix == ".mp4"
         )
-        self._tally = used
         for _, size, path in renders:
             if self._cap() - used >= until_free:
-                return
+                break
             path.unlink(missing_ok=True)
             used -= size
             self._tally = used
+        return used
 
 
 def _files(root: Path) -> Iterator[tuple[Path, int, float]]:
