@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from nemo_fake.clock import isoformat
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.auth import TOKEN_PARAMETERS, authenticate
 from nemo_fake.http.body import JsonBody, Text, json_object
 from nemo_fake.http.context import backend_of
@@ -73,7 +73,7 @@ async def claim_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/auth/anonymous-token", anonymous_token, methods=["POST"]),
-    Route("/api/auth/claim-token", claim_token, methods=["POST"]),
-    Route("/workspace/claim", claim_page, methods=["GET"]),
+    ApiRoute("/api/auth/anonymous-token", anonymous_token, methods=["POST"]),
+    ApiRoute("/api/auth/claim-token", claim_token, methods=["POST"]),
+    ApiRoute("/workspace/claim", claim_page, methods=["GET"]),
 ]

@@ -13,12 +13,12 @@ from typing import Any
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from nemo_fake.domain.agent.runs import AgentRun
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.auth import authenticate, check_app_name, check_user_segment
 from nemo_fake.http.body import Anything, JsonBody, Text, json_object
 from nemo_fake.http.context import backend_of
@@ -189,4 +189,4 @@ def _three_writes(event: bytes) -> list[bytes]:
     return [event[:middle], event[middle:-1], event[-1:]]
 
 
-routes = [Route("/run_sse", run_sse, methods=["POST"])]
+routes = [ApiRoute("/run_sse", run_sse, methods=["POST"])]

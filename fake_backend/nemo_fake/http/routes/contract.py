@@ -6,8 +6,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.context import backend_of
 
 
@@ -24,4 +24,4 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(build(request.app.routes, backend_of(request).config, package_version()))
 
 
-routes = [Route("/openapi.json", openapi, methods=["GET"])]
+routes = [ApiRoute("/openapi.json", openapi, methods=["GET"])]

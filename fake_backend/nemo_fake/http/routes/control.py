@@ -13,13 +13,13 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from nemo_fake.clock import clock_info, set_speed
 from nemo_fake.config import SettingError
 from nemo_fake.domain.faults import FaultRule
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.admission import admit
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.body import json_object
 from nemo_fake.http.context import backend_of
 from nemo_fake.http.envelope import ok
@@ -184,15 +184,15 @@ async def config(request: Request) -> Response:
 
 
 routes = [
-    Route("/_fake/reset", reset, methods=["POST"]),
-    Route("/_fake/clock", clock, methods=["GET"]),
-    Route("/_fake/clock/advance", advance, methods=["POST"]),
-    Route("/_fake/clock/speed", speed, methods=["POST"]),
-    Route("/_fake/faults", faults, methods=["GET", "POST", "DELETE"]),
-    Route("/_fake/faults/{rule_id}", fault, methods=["DELETE"]),
-    Route("/_fake/journal", journal, methods=["GET", "DELETE"]),
-    Route("/_fake/ledger", ledger, methods=["GET"]),
-    Route("/_fake/snapshots", snapshots, methods=["POST"]),
-    Route("/_fake/snapshots/{snapshot_id}/restore", restore, methods=["POST"]),
-    Route("/_fake/config", config, methods=["GET", "PATCH"]),
+    ApiRoute("/_fake/reset", reset, methods=["POST"]),
+    ApiRoute("/_fake/clock", clock, methods=["GET"]),
+    ApiRoute("/_fake/clock/advance", advance, methods=["POST"]),
+    ApiRoute("/_fake/clock/speed", speed, methods=["POST"]),
+    ApiRoute("/_fake/faults", faults, methods=["GET", "POST", "DELETE"]),
+    ApiRoute("/_fake/faults/{rule_id}", fault, methods=["DELETE"]),
+    ApiRoute("/_fake/journal", journal, methods=["GET", "DELETE"]),
+    ApiRoute("/_fake/ledger", ledger, methods=["GET"]),
+    ApiRoute("/_fake/snapshots", snapshots, methods=["POST"]),
+    ApiRoute("/_fake/snapshots/{snapshot_id}/restore", restore, methods=["POST"]),
+    ApiRoute("/_fake/config", config, methods=["GET", "PATCH"]),
 ]

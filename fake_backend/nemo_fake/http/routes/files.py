@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.context import backend_of
 from nemo_fake.http.offload import off_loop
 from nemo_fake.http.sendfile import FileAnswer
@@ -22,4 +22,4 @@ async def uploaded_file(request: Request) -> Response:
     return FileAnswer(stored.path, filename=stored.filename)
 
 
-routes = [Route("/cdn/uploads/{file_id}/{filename}", uploaded_file, methods=["GET"])]
+routes = [ApiRoute("/cdn/uploads/{file_id}/{filename}", uploaded_file, methods=["GET"])]

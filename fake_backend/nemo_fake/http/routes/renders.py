@@ -7,12 +7,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from nemo_fake.domain import draft as drafts
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.domain.renders import OUTPUT_SCHEMA, RENDER_ID, RenderJob
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.auth import authenticate
 from nemo_fake.http.body import Anything, JsonBody, Text, json_object
 from nemo_fake.http.context import backend_of
@@ -184,11 +184,11 @@ def _earliest_era(handler: Handler) -> Handler:
 
 routes = [
     # The earliest docs' paths (VH:27ce8fe, e0833df): submit to /draft, poll without /lambda.
-    Route("/api/render/proxy/draft", _earliest_era(submit), methods=["POST"]),
-    Route("/api/render/proxy/lambda", submit, methods=["POST"]),
-    Route("/api/render/proxy/lambda/{render_id}", poll, methods=["GET"]),
-    Route("/api/render/proxy/lambda/{render_id}/cancel", cancel, methods=["POST"]),
-    Route("/api/render/proxy/{render_id}/download", download, methods=["GET"]),
-    Route("/api/render/proxy/{render_id}", _earliest_era(poll), methods=["GET"]),
-    Route("/cdn/renders/{secret}/{name}", cdn_render, methods=["GET"]),
+    ApiRoute("/api/render/proxy/draft", _earliest_era(submit), methods=["POST"]),
+    ApiRoute("/api/render/proxy/lambda", submit, methods=["POST"]),
+    ApiRoute("/api/render/proxy/lambda/{render_id}", poll, methods=["GET"]),
+    ApiRoute("/api/render/proxy/lambda/{render_id}/cancel", cancel, methods=["POST"]),
+    ApiRoute("/api/render/proxy/{render_id}/download", download, methods=["GET"]),
+    ApiRoute("/api/render/proxy/{render_id}", _earliest_era(poll), methods=["GET"]),
+    ApiRoute("/cdn/renders/{secret}/{name}", cdn_render, methods=["GET"]),
 ]

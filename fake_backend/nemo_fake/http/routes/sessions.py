@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.auth import authenticate, check_app_name, check_user_segment
 from nemo_fake.http.body import JsonBody, Text, json_object
 from nemo_fake.http.context import backend_of
@@ -53,7 +53,7 @@ async def balance(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),
-    Route("/api/state/{app}/{user}/{session_id}/latest", latest_state, methods=["GET"]),
-    Route("/api/credits/balance/simple", balance, methods=["GET"]),
+    ApiRoute("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),
+    ApiRoute("/api/state/{app}/{user}/{session_id}/latest", latest_state, methods=["GET"]),
+    ApiRoute("/api/credits/balance/simple", balance, methods=["GET"]),
 ]

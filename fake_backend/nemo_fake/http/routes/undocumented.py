@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.faults import operation
 
 GENERATE_INSTEAD = (
@@ -29,4 +29,4 @@ async def v1_generate(request: Request) -> Response:
     raise ApiError(Code.NOT_FOUND, GENERATE_INSTEAD)
 
 
-routes = [Route("/api/v1/generate", v1_generate, methods=["POST"])]
+routes = [ApiRoute("/api/v1/generate", v1_generate, methods=["POST"])]

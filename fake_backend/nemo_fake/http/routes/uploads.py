@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from nemo_fake.errors import ApiError, Code
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.auth import authenticate, check_app_name, check_user_segment
 from nemo_fake.http.body import JsonBody, Text, TextList, json_object
 from nemo_fake.http.context import backend_of
@@ -88,5 +88,5 @@ def _refuse_declared_oversize(declared: int | None, limit: int) -> None:
 
 
 routes = [
-    Route("/api/upload-video/{app}/{user}/{session_id}", upload, methods=["POST"]),
+    ApiRoute("/api/upload-video/{app}/{user}/{session_id}", upload, methods=["POST"]),
 ]
