@@ -1,6 +1,6 @@
 """Blocking work (probes, renders, storage walks) runs on one thread of the fake's own, not a
-pool's, and freed memory is trimmed back to the system when the fake goes quiet: before, the
-server held six times its starting memory after 100 workflows, and kept it
+pool's, and freed memory is trimmed back to the system after it and when the fake goes quiet:
+before, the server held six times its starting memory after 100 workflows, and kept it
 (benchmarks/memory_after_workflows.py)."""
 
 from __future__ import annotations
@@ -37,20 +37,39 @@ async def test_an_error_in_blocking_work_reaches_the_caller_and_the_thread_carri
     assert await off_loop(sum, [1, 2, 3]) == 6
 
 
-async def test_memory_is_trimmed_once_the_fake_has_answered_everything(
+async def test_memory_is_trimmed_when_blocking_work_is_done_and_again_once_the_fake_goes_quiet(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Freed memory goes back to the system only when trimmed: once per quiet moment, after
-    # the last answer of a burst (the work thread trims too, when its queue empties).
+    # Freed memory goes back to the system only when trimmed: by the work thread as its
+    # queue empties, and once more after the last request of the burst that followed.
     trims: list[str] = []
     monkeypatch.setattr(offload, "_trim", lambda: trims.append(threading.current_thread().name))
+    monkeypatch.setattr(offload, "IDLE_SECONDS", 0.2)
+    with NemoFake() as fake:
+        async with fake.http() as http:
+            await off_loop(sum, [1, 2])
+            assert len(trims) == 1  # the work thread's, its queue empty
+            for _ in range(5):  # requests keep coming: no quiet spell yet
+                await http.get("/api/credits/balance/simple")
+                await asyncio.sleep(0.01)
+            assert len(trims) == 1
+            await asyncio.sleep(0.8)
+    assert len(trims) == 2 and all(name.startswith(offload.THREAD_NAME) for name in trims)
+
+
+async def test_requests_alone_leave_nothing_to_trim(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A request without blocking work frees what the interpreter keeps for the next one:
+    # requests are only counted, with no timer or lock on their path.
+    trims: list[str] = []
+    monkeypatch.setattr(offload, "_trim", lambda: trims.append("trimmed"))
     monkeypatch.setattr(offload, "IDLE_SECONDS", 0.05)
     with NemoFake() as fake:
         async with fake.http() as http:
+            seen = offload.requests_seen
             await asyncio.gather(*(http.get("/api/credits/balance/simple") for _ in range(5)))
-            assert trims == []  # not while answering
+            assert offload.requests_seen == seen + 5
             await asyncio.sleep(0.3)
-    assert len(trims) == 1 and trims[0].startswith(offload.THREAD_NAME)
+    assert trims == []
 
 
 async def test_a_burst_of_requests_waits_for_quiet_with_one_timer_not_one_each() -> None:

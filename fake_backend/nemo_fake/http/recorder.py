@@ -15,7 +15,7 @@ from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.http.context import BACKEND_KEY
 from nemo_fake.http.envelope import CODE_KEY
 from nemo_fake.http.faults import FAULT_HEADER, FAULT_KEY, OPERATION_KEY
-from nemo_fake.http.offload import request_ended, request_started
+from nemo_fake.http.offload import request_seen
 
 logger = logging.getLogger("nemo_fake.requests")
 CONTROL_PREFIX = "/_fake/"
@@ -58,13 +58,12 @@ class RequestRecorder:
                 self._record(scope, message["status"], arrived, started)
             await send(message)
 
-        request_started()
+        request_seen()
         try:
             await self.app(scope, receive, send_and_note)
         finally:
             if not answered:  # no answer began: the app failed, or its client left first
                 self._record(scope, 0, arrived, started)
-            request_ended()
 
     def _record(self, scope: Scope, status: int, arrived: float, started: float) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -75,7 +74,7 @@ class RequestRecorder:
         if not path.startswith(CONTROL_PREFIX):
             self.backend.journal.record(
                 scope["method"], path, status, scope.get(CODE_KEY), scope.get(OPERATION_KEY),
-                arrived, round(elapsed_ms, 3),
+                arrived, elapsed_ms,
             )  # fmt: skip
 
 
