@@ -39,3 +39,10 @@ def test_an_entry_reads_as_the_dict_the_control_api_answers() -> None:
         "method": "GET", "path": "/api/0", "status": 401, "code": 0, "operation": "balance",
         "at": 0.0, "duration_ms": 0.5, "seq": 1,
     }  # fmt: skip
+
+
+def test_a_duration_is_kept_as_measured_and_read_to_the_microsecond() -> None:
+    journal = Journal()
+    journal.record("GET", "/api/x", 200, 0, "balance", 1.0, 1.23456789)
+    assert journal.entries[0].duration_ms == 1.235
+    assert journal.find(path="/api/x")[0].to_dict()["duration_ms"] == 1.235

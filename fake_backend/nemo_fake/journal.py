@@ -17,7 +17,7 @@ class JournalEntry:
     code: int | None  # the envelope's `code`, when the answer had one
     operation: str | None
     at: float  # API time the request arrived
-    duration_ms: float  # wall time to the response's start
+    duration_ms: float  # wall time to the response's start, to the microsecond
     seq: int = 0  # its place in the journal, from 1: `since` pages on it
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,6 +35,11 @@ Row = tuple[str, str, int, "int | None", "str | None", float, float, int]
 SEQ: Final = 7  # a Row's place of `seq`
 
 
+def _entry(row: Row) -> JournalEntry:
+    method, path, status, code, operation, at, duration_ms, seq = row
+    return JournalEntry(method, path, status, code, operation, at, round(duration_ms, 3), seq)
+
+
 @dataclass
 class Journal:
     limit: int = 10_000  # entries kept: past this the oldest go, so a long serve stays bounded
@@ -46,7 +51,7 @@ class Journal:
     @property
     def entries(self) -> list[JournalEntry]:
         """Every entry kept, oldest first."""
-        return [JournalEntry(*row) for row in self._rows[self._first() :]]
+        return [_entry(row) for row in self._rows[self._first() :]]
 
     def record(
         self,
@@ -58,7 +63,8 @@ class Journal:
         at: float,
         duration_ms: float,
     ) -> None:
-        """Add the entry of a request answered, numbered next."""
+        """Add the entry of a request answered, numbered next. `duration_ms` is rounded when
+        the entry is read, not on every request."""
         self.recorded += 1
         rows = self._rows
         rows.append((method, path, status, code, operation, at, duration_ms, self.recorded))
@@ -103,5 +109,5 @@ class Journal:
                 and (status is None or row_status == status)
                 and (code is None or row_code == code)
             ):
-                found.append(JournalEntry(*row))
+                found.append(_entry(row))
         return found

@@ -320,8 +320,10 @@ class NemoBackend:
         message re-sent while the first still ran) once settled together were charged in the
         order they started, so the ledger was not oldest first, and their edits to a session
         landed in that order too."""
-        now = self.now()
         due = self._due
+        if not due:  # nothing pending, the usual case: not even the clock is read
+            return
+        now = self.now()
         while due and due[0][0] <= now:
             at, index = heapq.heappop(due)
             agent_run = self.agent_runs[index]
