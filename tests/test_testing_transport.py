@@ -25,6 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nemo_fake.http.events import HANDOVER_EXTENSION
 from nemo_fake.testing import LiveServer, StreamingASGITransport
 
 pytestmark = pytest.mark.anyio
@@ -313,7 +314,30 @@ async def test_scope_matches_httpx_asgi_transport() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://example.org") as c:
             assert (await c.get(url, headers=headers)).status_code == 204
     ours, theirs = seen
+    # Besides the one extension it advertises: each send hands its message over, then yields.
+    assert ours.pop("extensions") == {HANDOVER_EXTENSION: {}}
     assert ours == theirs
+
+
+async def test_each_message_reaches_the_client_before_the_app_goes_on() -> None:
+    # What HANDOVER_EXTENSION promises: a streaming app that never awaits anything but send()
+    # is read chunk by chunk, in step, as a stream's events are over a socket.
+    steps: list[str] = []
+
+    async def stream(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for n in range(3):
+            steps.append(f"sent {n}")
+            await send({"type": "http.response.body", "body": f"{n}".encode(), "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async with (
+        httpx.AsyncClient(transport=StreamingASGITransport(stream), base_url="http://t") as c,
+        c.stream("GET", "/") as response,
+    ):
+        async for chunk in response.aiter_bytes():
+            steps.append(f"read {chunk.decode()}")
+    assert steps == ["sent 0", "read 0", "sent 1", "read 1", "sent 2", "read 2"]
 
 
 def test_live_server_lifecycle() -> None:

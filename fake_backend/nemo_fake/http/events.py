@@ -17,6 +17,11 @@ from sse_starlette import ServerSentEvent
 from nemo_fake.config import EventShape
 from nemo_fake.domain.agent.runs import AgentEvent, AgentRun
 
+#: An ASGI extension a server advertises when each send hands its message to the client and
+#: yields before returning (nemo_fake.testing's in-process transport does). A stream served
+#: elsewhere yields once per event itself, so its reader takes each event before the clock
+#: moves to the next one's time.
+HANDOVER_EXTENSION = "nemo_fake.handover"
 SEPARATOR = "\n"
 AUTHOR = "nemo_agent"
 # json.dumps with any option makes a new encoder per call: one, made once, for every event.

@@ -13,8 +13,11 @@ import contextlib
 from typing import Final
 
 import anyio
+import anyio.lowlevel
 import httpx
 from starlette.types import ASGIApp, Message, Scope
+
+from nemo_fake.http.events import HANDOVER_EXTENSION
 
 __all__ = ["StreamingASGITransport"]
 
@@ -77,6 +80,7 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
             "server": (request.url.host, request.url.port),
             "client": self.client,
             "root_path": self.root_path,
+            "extensions": {HANDOVER_EXTENSION: {}},
         }
 
 
@@ -258,10 +262,20 @@ class _Exchange(httpx.AsyncByteStream):
             return
 
         if self._client_gone:
-            return  # ASGI < 2.4 servers drop sends after a disconnect rather than raise.
+            # ASGI < 2.4 servers drop sends after a disconnect rather than raise. Still a
+            # checkpoint: an app that never awaits anything else learns of the disconnect here.
+            await anyio.lowlevel.checkpoint()
+            return
         # The client may close the response while this send waits for room in the buffer.
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await self._to_client.send(outgoing)
+            try:
+                self._to_client.send_nowait(outgoing)
+            except anyio.WouldBlock:
+                await self._to_client.send(outgoing)  # waits for room
+            else:
+                # Handed over, then a checkpoint: the client takes each message before the app
+                # goes on (HANDOVER_EXTENSION), as a reader would from a socket.
+                await anyio.lowlevel.checkpoint()
         if self._complete:
             # Like uvicorn, receive() reports a disconnect once the response is done. Not a
             # moment sooner: apps cancel their in-flight send() when they see a disconnect, and

@@ -22,7 +22,7 @@ from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.auth import authenticate, check_app_name, check_user_segment
 from nemo_fake.http.body import Anything, JsonBody, Text, json_object
 from nemo_fake.http.context import backend_of
-from nemo_fake.http.events import to_sse
+from nemo_fake.http.events import HANDOVER_EXTENSION, to_sse
 from nemo_fake.http.faults import fired_rule, operation
 
 MAX_MESSAGE_CHARS = 20_000
@@ -81,8 +81,9 @@ async def run_sse(request: Request) -> Response:
     drop_after = backend.config.stream_faults.drop_after_events
     if rule is not None and rule.drop_after_events is not None:
         drop_after = rule.drop_after_events
+    handed_over = HANDOVER_EXTENSION in request.scope.get("extensions", {})
     return DroppableEventSource(
-        _stream(backend, agent_run, cut, drop_after),
+        _stream(backend, agent_run, cut, drop_after, handed_over=handed_over),
         cut,
         split_events=backend.config.stream_faults.split_events,
         ping=0,
@@ -132,7 +133,12 @@ class _Cut:
 
 
 async def _stream(
-    backend: NemoBackend, agent_run: AgentRun, cut: _Cut, drop_after: int | None
+    backend: NemoBackend,
+    agent_run: AgentRun,
+    cut: _Cut,
+    drop_after: int | None,
+    *,
+    handed_over: bool,
 ) -> AsyncIterator[ServerSentEvent]:
     latency = backend.config.stream_faults.event_latency
     for index, event in enumerate(agent_run.events):
@@ -140,6 +146,10 @@ async def _stream(
             cut.cut = True
             agent_run.cut_stream(index)
             return
+        if index and not handed_over:
+            # The reader takes the last event before the clock moves to this one's time (an
+            # autojumping clock moves at once), and a disconnect is heard between events.
+            await asyncio.sleep(0)
         delay = latency * (index + 1)
         await backend.clock.sleep_until(agent_run.started_at + event.at + delay)
         yield to_sse(event, agent_run, index, backend.config.event_shape)
