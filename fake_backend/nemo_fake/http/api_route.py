@@ -19,8 +19,9 @@ from starlette.types import Receive, Scope, Send
 
 from nemo_fake.errors import ApiError
 from nemo_fake.http.context import backend_of
-from nemo_fake.http.envelope import error_response
+from nemo_fake.http.envelope import Envelope, error_response
 from nemo_fake.http.faults import OPERATION_KEY, Handler, fault_answer, operation_of
+from nemo_fake.http.recorder import note_answer, noting_send
 
 
 class ApiRoute(Route):
@@ -48,4 +49,8 @@ class ApiRoute(Route):
                 response = await self.handler(request)
         except ApiError as error:
             response = error_response(error, backend.config)
-        await response(scope, receive, send)
+        if isinstance(response, Envelope):
+            note_answer(scope, response)  # an envelope starts as soon as it is called
+            await response(scope, receive, send)
+        else:  # a stream or a file: journaled as it starts, if it does
+            await response(scope, receive, noting_send(scope, send))

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from nemo_fake.clock import Clock
 from nemo_fake.config import FakeConfig
@@ -16,7 +17,13 @@ from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.errors import ApiError, Code
 from nemo_fake.http.envelope import error_response
 from nemo_fake.http.inspector import routes as inspector_routes
-from nemo_fake.http.recorder import CLIENT_GONE, RequestRecorder, printable
+from nemo_fake.http.recorder import (
+    CLIENT_GONE,
+    RequestRecorder,
+    note_answer,
+    noting_send,
+    printable,
+)
 from nemo_fake.http.router import IndexedRouter
 from nemo_fake.http.routes import (
     accounts,
@@ -57,7 +64,7 @@ def create_app(
             Exception: _unexpected_error,
         },
     )
-    app.router = IndexedRouter(
+    app.router = _Router(
         routes=[
             *accounts.routes,
             *sessions.routes,
@@ -76,9 +83,19 @@ def create_app(
     return app
 
 
+class _Router(IndexedRouter):
+    async def undecided(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Starlette answers some of these itself (a redirect), where no answer can be noted.
+        if scope["type"] == "http":
+            send = noting_send(scope, send)
+        await super().undecided(scope, receive, send)
+
+
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc, request.app.state.backend.config)
+    response = error_response(exc, request.app.state.backend.config)
+    note_answer(request.scope, response)
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -87,6 +104,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     response = error_response(ApiError(code), request.app.state.backend.config)
     # Starlette's own headers for the error, such as Allow on a 405.
     response.headers.update(exc.headers or {})
+    note_answer(request.scope, response)
     return response
 
 
@@ -95,7 +113,9 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     # say). Nobody is there to read an answer; the journal keeps it as a 499 (nginx's "client
     # closed request") and the log says so in one line.
     logger.info("%s %s: the client went away", request.method, printable(request.url.path))
-    return Response(status_code=CLIENT_GONE)
+    response = Response(status_code=CLIENT_GONE)
+    note_answer(request.scope, response)
+    return response
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

@@ -7,22 +7,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import JSONResponse
-from starlette.types import Receive, Scope, Send
 
 from nemo_fake.config import FakeConfig
 from nemo_fake.errors import ERROR_TABLE, ApiError, Code
 
 RETRY_AFTER_SECONDS = "30"
-#: Where an answer leaves its envelope code for the journal (RequestRecorder reads it there).
-CODE_KEY = "nemo.code"
 # JSONResponse's own settings, in one encoder made once: json.dumps with them makes a new
 # encoder per call, a tenth of a small answer's cost.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
 
 
 class Envelope(JSONResponse):
-    """A JSON answer with an envelope `code`. It tells the journal its code in the scope as it
-    is sent: parsing every answer's body again to learn it was a third of the journal's cost."""
+    """A JSON answer with an envelope `code`, kept for the journal: parsing every answer's body
+    again to learn it was a third of the journal's cost."""
 
     def __init__(
         self,
@@ -35,10 +32,6 @@ class Envelope(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return _ENCODER.encode(content).encode("utf-8")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[CODE_KEY] = self.code
-        await super().__call__(scope, receive, send)
 
 
 def ok(data: Any) -> Envelope:

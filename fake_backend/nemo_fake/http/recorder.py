@@ -1,7 +1,14 @@
-"""Per-request bookkeeping in one place (RequestRecorder): a readable log line and a journal entry.
+"""Per-request bookkeeping in one place: a readable log line and a journal entry for each answer.
 
 Only method, path, status, code and time are kept: never a header or a query string, so a
 token can't reach the log or the journal.
+
+An answer is journaled as it starts, so before its last byte leaves: a client holding its
+answer can read the journal and find it there. Where the answer is built says so
+(`note_answer`): an ApiRoute for its envelope, the app's error handlers for theirs. Only an
+answer whose start is not known in advance (a stream, a file, a redirect) is noted from its
+start message (`noting_send`): wrapping every request's `send` to learn its status was a
+fifth of a small request's cost.
 """
 
 from __future__ import annotations
@@ -9,11 +16,12 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.http.context import BACKEND_KEY
-from nemo_fake.http.envelope import CODE_KEY
+from nemo_fake.http.envelope import Envelope
 from nemo_fake.http.faults import FAULT_HEADER, FAULT_KEY, OPERATION_KEY
 from nemo_fake.http.offload import request_seen
 
@@ -21,14 +29,14 @@ logger = logging.getLogger("nemo_fake.requests")
 CONTROL_PREFIX = "/_fake/"
 # The status a request gets in the journal when its client hung up before it was answered.
 CLIENT_GONE = 499
+# In the scope: when the request arrived (API time, wall clock), and whether it was journaled.
+ARRIVED_KEY = "nemo.arrived"
+NOTED_KEY = "nemo.noted"
 
 
 class RequestRecorder:
-    """Journals every request outside the control API, and logs each one when asked to.
-
-    On the hot path of every request: it learns the status from the response's start and the
-    envelope code from the scope (where `Envelope` leaves it), and builds a log line only
-    when one will be written."""
+    """Puts the backend and the arrival time in each request's scope, and journals a request
+    that ended with no answer noted (the app failed, or its client left first) as status 0."""
 
     def __init__(self, app: ASGIApp, backend: NemoBackend) -> None:
         self.app = app
@@ -39,43 +47,55 @@ class RequestRecorder:
             await self.app(scope, receive, send)
             return
         scope[BACKEND_KEY] = self.backend
-        arrived = self.backend.now()
-        started = time.perf_counter()
-        answered = False
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal answered
-            if message["type"] == "http.response.start":
-                rule = scope.get(FAULT_KEY)
-                if rule is not None:
-                    # Say which rule shaped the answer: it is the test's doing, not the API's.
-                    fault = (FAULT_HEADER, rule.id.encode("latin-1", "replace"))
-                    message = {**message, "headers": [*message.get("headers", []), fault]}
-                # Journaled as its answer starts, so before its last byte leaves: a client
-                # holding its answer can read the journal and find it there. All the entry
-                # needs is known by then, the envelope code included.
-                answered = True
-                self._record(scope, message["status"], arrived, started)
-            await send(message)
-
+        scope[ARRIVED_KEY] = (self.backend.clock.now(), time.perf_counter())
         request_seen()
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive, send)
         finally:
-            if not answered:  # no answer began: the app failed, or its client left first
-                self._record(scope, 0, arrived, started)
+            if NOTED_KEY not in scope:
+                _record(scope, 0, None)
 
-    def _record(self, scope: Scope, status: int, arrived: float, started: float) -> None:
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        path = scope["path"]
-        if logger.isEnabledFor(logging.INFO):  # the line is built only to be written
-            logger.info("%s %s -> %s (%.1f ms)", scope["method"], printable(path), status,
-                        elapsed_ms)  # fmt: skip
-        if not path.startswith(CONTROL_PREFIX):
-            self.backend.journal.record(
-                scope["method"], path, status, scope.get(CODE_KEY), scope.get(OPERATION_KEY),
-                arrived, elapsed_ms,
-            )  # fmt: skip
+
+def note_answer(scope: Scope, response: Response) -> None:
+    """Journal (and log) `response` as it is about to be sent; an answer a fault rule shaped
+    says so in a header. Its start must follow: an envelope's always does."""
+    if NOTED_KEY in scope:
+        return
+    rule = scope.get(FAULT_KEY)
+    if rule is not None:
+        # Say which rule shaped the answer: it is the test's doing, not the API's.
+        response.raw_headers.append((FAULT_HEADER, rule.id.encode("latin-1", "replace")))
+    _record(scope, response.status_code, response.code if isinstance(response, Envelope) else None)
+
+
+def noting_send(scope: Scope, send: Send) -> Send:
+    """`send`, noting the answer from its start message: for answers that may fail or wait
+    before they start."""
+
+    async def send_and_note(message: Message) -> None:
+        if message["type"] == "http.response.start" and NOTED_KEY not in scope:
+            rule = scope.get(FAULT_KEY)
+            if rule is not None:
+                fault = (FAULT_HEADER, rule.id.encode("latin-1", "replace"))
+                message = {**message, "headers": [*message.get("headers", []), fault]}
+            _record(scope, message["status"], None)
+        await send(message)
+
+    return send_and_note
+
+
+def _record(scope: Scope, status: int, code: int | None) -> None:
+    scope[NOTED_KEY] = True
+    arrived, started = scope[ARRIVED_KEY]
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    path = scope["path"]
+    if logger.isEnabledFor(logging.INFO):  # the line is built only to be written
+        logger.info("%s %s -> %s (%.1f ms)", scope["method"], printable(path), status,
+                    elapsed_ms)  # fmt: skip
+    if not path.startswith(CONTROL_PREFIX):
+        scope[BACKEND_KEY].journal.record(
+            scope["method"], path, status, code, scope.get(OPERATION_KEY), arrived, elapsed_ms
+        )
 
 
 def printable(text: str) -> str:

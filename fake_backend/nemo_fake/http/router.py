@@ -61,7 +61,7 @@ class IndexedRouter(Router):
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("root_path"):
-            await super().app(scope, receive, send)
+            await self.undecided(scope, receive, send)
             return
         if self._indexed != len(self.routes):
             self._index()
@@ -77,5 +77,9 @@ class IndexedRouter(Router):
                 scope.update(child_scope)
                 await route.handle(scope, receive, send)
                 return
-        # A wrong method, a redirect or a 404: rare, so Starlette's own loop decides them.
+        await self.undecided(scope, receive, send)
+
+    async def undecided(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A wrong method, a redirect or a 404 (and any scope the index does not cover): rare,
+        so Starlette's own loop decides them."""
         await super().app(scope, receive, send)

@@ -5,17 +5,16 @@ served by the fake, so it works offline."""
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
+from nemo_fake.http.api_route import ApiRoute
 from nemo_fake.http.inspector import assets, pages, stream
 from nemo_fake.http.inspector.pages import PREFIX
 
 routes = [
-    Route(PREFIX, pages.sessions, methods=["GET"]),
-    Route(f"{PREFIX}/sessions/{{session_id}}", pages.session, methods=["GET"]),
-    Route(f"{PREFIX}/journal", pages.journal, methods=["GET"]),
-    Route(f"{PREFIX}/journal/stream", stream.journal_stream, methods=["GET"]),
-    Route(f"{PREFIX}/ledger", pages.ledger, methods=["GET"]),
-    Route(f"{PREFIX}/controls", pages.controls, methods=["GET"]),
-    Route(f"{PREFIX}/static/{{name}}", assets.asset, methods=["GET"]),
+    ApiRoute(PREFIX, pages.sessions, methods=["GET"]),
+    ApiRoute(f"{PREFIX}/sessions/{{session_id}}", pages.session, methods=["GET"]),
+    ApiRoute(f"{PREFIX}/journal", pages.journal, methods=["GET"]),
+    ApiRoute(f"{PREFIX}/journal/stream", stream.journal_stream, methods=["GET"]),
+    ApiRoute(f"{PREFIX}/ledger", pages.ledger, methods=["GET"]),
+    ApiRoute(f"{PREFIX}/controls", pages.controls, methods=["GET"]),
+    ApiRoute(f"{PREFIX}/static/{{name}}", assets.asset, methods=["GET"]),
 ]
