@@ -44,7 +44,7 @@ async def test_memory_is_trimmed_when_blocking_work_is_done_and_again_once_the_f
     # queue empties, and once more after the last request of the burst that followed.
     trims: list[str] = []
     monkeypatch.setattr(offload, "_trim", lambda: trims.append(threading.current_thread().name))
-    monkeypatch.setattr(offload, "IDLE_SECONDS", 0.2)
+    monkeypatch.setattr(offload, "IDLE_SECONDS", 0.15)
     with NemoFake() as fake:
         async with fake.http() as http:
             await off_loop(sum, [1, 2])
@@ -53,7 +53,7 @@ async def test_memory_is_trimmed_when_blocking_work_is_done_and_again_once_the_f
                 await http.get("/api/credits/balance/simple")
                 await asyncio.sleep(0.01)
             assert len(trims) == 1
-            await asyncio.sleep(0.8)
+            await asyncio.sleep(0.45)
     assert len(trims) == 2 and all(name.startswith(offload.THREAD_NAME) for name in trims)
 
 
@@ -68,7 +68,7 @@ async def test_requests_alone_leave_nothing_to_trim(monkeypatch: pytest.MonkeyPa
             seen = offload.requests_seen
             await asyncio.gather(*(http.get("/api/credits/balance/simple") for _ in range(5)))
             assert offload.requests_seen == seen + 5
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.15)
     assert trims == []
 
 
