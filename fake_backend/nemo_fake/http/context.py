@@ -6,7 +6,7 @@ from starlette.requests import Request
 
 from nemo_fake.domain.backend import NemoBackend
 
-#: Where RequestRecorder leaves the app's backend for the request: one lookup, not one per use.
+#: Where Front (http/front.py) leaves the app's backend for a request: one lookup, not one a use.
 BACKEND_KEY = "nemo.backend"
 
 

@@ -17,13 +17,11 @@ import logging
 import time
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
-from nemo_fake.domain.backend import NemoBackend
 from nemo_fake.http.context import BACKEND_KEY
 from nemo_fake.http.envelope import Envelope
 from nemo_fake.http.faults import FAULT_HEADER, FAULT_KEY, OPERATION_KEY
-from nemo_fake.http.offload import request_seen
 
 logger = logging.getLogger("nemo_fake.requests")
 CONTROL_PREFIX = "/_fake/"
@@ -34,26 +32,9 @@ ARRIVED_KEY = "nemo.arrived"
 NOTED_KEY = "nemo.noted"
 
 
-class RequestRecorder:
-    """Puts the backend and the arrival time in each request's scope, and journals a request
-    that ended with no answer noted (the app failed, or its client left first) as status 0."""
-
-    def __init__(self, app: ASGIApp, backend: NemoBackend) -> None:
-        self.app = app
-        self.backend = backend
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scope[BACKEND_KEY] = self.backend
-        scope[ARRIVED_KEY] = (self.backend.clock.now(), time.perf_counter())
-        request_seen()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if NOTED_KEY not in scope:
-                _record(scope, 0, None)
+def journal_unanswered(scope: Scope) -> None:
+    """Journal a request that ended with no answer: the app failed, or its client left first."""
+    _record(scope, 0, None)
 
 
 def note_answer(scope: Scope, response: Response) -> None:

@@ -1,0 +1,56 @@
+"""Front: where each request enters the app and an exception becomes an answer, in place of
+Starlette's exception layer."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from nemo_fake import NemoBackend
+from nemo_fake.errors import ERROR_TABLE, ApiError, Code
+from nemo_fake.http.front import Front
+from nemo_fake.http.recorder import noting_send
+
+SCOPE: Scope = {
+    "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+    "scheme": "http", "path": "/api/x", "raw_path": b"/api/x", "query_string": b"",
+    "headers": [], "client": ("127.0.0.1", 4000), "server": ("nemo.test", 80), "root_path": "",
+}  # fmt: skip
+
+
+async def _receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _serve(front: Front) -> list[Message]:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await front(dict(SCOPE), _receive, send)
+    return sent
+
+
+async def test_an_api_error_before_any_answer_is_answered_with_its_envelope_and_journaled() -> None:
+    async def refuses(scope: Scope, receive: Receive, send: Send) -> None:
+        raise ApiError(Code.NO_CREDITS)
+
+    backend = NemoBackend()
+    sent = await _serve(Front(refuses, backend))
+    status = ERROR_TABLE[Code.NO_CREDITS].http_status
+    assert sent[0]["status"] == status
+    assert b'"code":2001' in sent[1]["body"]
+    assert [(e.status, e.code) for e in backend.journal.find()] == [(status, 2001)]
+
+
+async def test_an_api_error_after_the_answer_started_is_not_answered_twice() -> None:
+    async def fails_midway(scope: Scope, receive: Receive, send: Send) -> None:
+        send = noting_send(scope, send)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise ApiError(Code.NO_CREDITS)
+
+    backend = NemoBackend()
+    with pytest.raises(RuntimeError, match="already started"):
+        await _serve(Front(fails_midway, backend))
+    assert [e.status for e in backend.journal.find()] == [200]
