@@ -12,8 +12,6 @@ import json
 import math
 from typing import Any
 
-from sse_starlette import ServerSentEvent
-
 from nemo_fake.config import EventShape
 from nemo_fake.domain.agent.runs import AgentEvent, AgentRun
 
@@ -24,17 +22,20 @@ from nemo_fake.domain.agent.runs import AgentEvent, AgentRun
 HANDOVER_EXTENSION = "nemo_fake.handover"
 SEPARATOR = "\n"
 AUTHOR = "nemo_agent"
+EMPTY_EVENT = f"data: {SEPARATOR}{SEPARATOR}".encode()
 # json.dumps with any option makes a new encoder per call: one, made once, for every event.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-def to_sse(
-    event: AgentEvent, agent_run: AgentRun, index: int, shape: EventShape
-) -> ServerSentEvent:
+def to_sse(event: AgentEvent, agent_run: AgentRun, index: int, shape: EventShape) -> bytes:
+    """The event on the wire: one `data:` line, then a blank one.
+
+    The bytes sse-starlette's ServerSentEvent would encode, built directly (a tenth of the
+    cost): compact JSON never holds a line break, so the data is always one line."""
     if event.kind == "empty":
-        return ServerSentEvent(data="", sep=SEPARATOR)
+        return EMPTY_EVENT
     body = _typed(event) if shape == "typed" else _adk(event, agent_run, index)
-    return ServerSentEvent(data=_ENCODER.encode(body), sep=SEPARATOR)
+    return f"data: {_ENCODER.encode(body)}{SEPARATOR}{SEPARATOR}".encode()
 
 
 def _adk(event: AgentEvent, agent_run: AgentRun, index: int) -> dict[str, Any]:

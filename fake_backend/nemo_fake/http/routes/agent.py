@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -85,6 +85,7 @@ async def run_sse(request: Request) -> Response:
     return DroppableEventSource(
         _stream(backend, agent_run, cut, drop_after, handed_over=handed_over),
         cut,
+        may_cut=drop_after is not None,
         split_events=backend.config.stream_faults.split_events,
         ping=0,
         sep="\n",
@@ -139,7 +140,7 @@ async def _stream(
     drop_after: int | None,
     *,
     handed_over: bool,
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[bytes]:
     latency = backend.config.stream_faults.event_latency
     for index, event in enumerate(agent_run.events):
         if drop_after is not None and index >= drop_after:
@@ -161,17 +162,23 @@ class DroppableEventSource(EventSourceResponse):
 
     def __init__(
         self,
-        content: AsyncIterator[ServerSentEvent],
+        content: AsyncIterator[bytes],
         cut: _Cut,
         *,
+        may_cut: bool = False,
         split_events: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(content, **kwargs)
         self._cut = cut
+        self._may_cut = may_cut
         self._split_events = split_events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._may_cut and not self._split_events:  # no fault to act on: send as is
+            await super().__call__(scope, receive, send)
+            return
+
         async def guarded_send(message: Message) -> None:
             if not self._split_events and not self._cut.cut:
                 await send(message)
