@@ -4,10 +4,18 @@ at all when the fake failed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Router
+from starlette.types import Message, Scope
 
 from nemo_fake import NemoBackend, NemoFake
 from nemo_fake.domain.faults import FaultRule
+from nemo_fake.http.api_route import ApiRoute
+from nemo_fake.http.front import Front
 from tests.support import ATTRIBUTION, sse_body
 
 BALANCE = "/api/credits/balance/simple"
@@ -53,3 +61,30 @@ async def test_a_request_the_fake_failed_on_is_journaled_as_status_0(
             with pytest.raises(RuntimeError, match="a bug"):
                 await http.get(BALANCE, headers=headers)
         assert [(e.path, e.status) for e in fake.journal.find()] == [(BALANCE, 0)]
+
+
+async def test_a_file_gone_from_disk_is_journaled_as_unanswered_not_as_sent(
+    tmp_path: Path,
+) -> None:
+    # A file's answer is noted only when it starts: the file may be gone by then.
+    async def gone(request: Request) -> Response:
+        return FileResponse(tmp_path / "deleted.mp4")
+
+    backend = NemoBackend()
+    front = Front(Router([ApiRoute("/api/file", gone, methods=["GET"])]), backend)
+    scope: Scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/api/file", "raw_path": b"/api/file", "query_string": b"",
+        "headers": [], "client": ("127.0.0.1", 4000), "server": ("nemo.test", 80),
+        "root_path": "",
+    }  # fmt: skip
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        raise AssertionError(f"nothing can be sent: {message}")
+
+    with pytest.raises(RuntimeError, match="does not exist"):
+        await front(scope, receive, send)
+    assert [(e.path, e.status) for e in backend.journal.find()] == [("/api/file", 0)]

@@ -14,12 +14,13 @@ import inspect
 from collections.abc import Sequence
 
 from starlette.requests import Request
+from starlette.responses import FileResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from nemo_fake.errors import ApiError
 from nemo_fake.http.context import backend_of
-from nemo_fake.http.envelope import Envelope, error_response
+from nemo_fake.http.envelope import error_response
 from nemo_fake.http.faults import OPERATION_KEY, Handler, fault_answer, operation_of
 from nemo_fake.http.recorder import note_answer, noting_send
 
@@ -49,8 +50,8 @@ class ApiRoute(Route):
                 response = await self.handler(request)
         except ApiError as error:
             response = error_response(error, backend.config)
-        if isinstance(response, Envelope):
-            note_answer(scope, response)  # an envelope starts as soon as it is called
-            await response(scope, receive, send)
-        else:  # a stream or a file: journaled as it starts, if it does
+        if isinstance(response, FileResponse):  # its file may be gone: noted if it starts
             await response(scope, receive, noting_send(scope, send))
+        else:  # starts as soon as it is called, a stream too
+            note_answer(scope, response)
+            await response(scope, receive, send)

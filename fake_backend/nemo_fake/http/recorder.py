@@ -5,10 +5,10 @@ token can't reach the log or the journal.
 
 An answer is journaled as it starts, so before its last byte leaves: a client holding its
 answer can read the journal and find it there. Where the answer is built says so
-(`note_answer`): an ApiRoute for its envelope, the app's error handlers for theirs. Only an
-answer whose start is not known in advance (a stream, a file, a redirect) is noted from its
-start message (`noting_send`): wrapping every request's `send` to learn its status was a
-fifth of a small request's cost.
+(`note_answer`): an ApiRoute for its handler's answer, the app's error handlers for theirs.
+Only an answer that may not start (a file, gone from disk) or that Starlette sends itself (a
+redirect) is noted from its start message (`noting_send`): wrapping every request's `send` to
+learn its status was a fifth of a small request's cost.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def journal_unanswered(scope: Scope) -> None:
 
 def note_answer(scope: Scope, response: Response) -> None:
     """Journal (and log) `response` as it is about to be sent; an answer a fault rule shaped
-    says so in a header. Its start must follow: an envelope's always does."""
+    says so in a header. Its start must follow: a file's may not (see `noting_send`)."""
     if NOTED_KEY in scope:
         return
     rule = scope.get(FAULT_KEY)
@@ -50,8 +50,8 @@ def note_answer(scope: Scope, response: Response) -> None:
 
 
 def noting_send(scope: Scope, send: Send) -> Send:
-    """`send`, noting the answer from its start message: for answers that may fail or wait
-    before they start."""
+    """`send`, noting the answer from its start message: for answers that may fail before
+    they start."""
 
     async def send_and_note(message: Message) -> None:
         if message["type"] == "http.response.start" and NOTED_KEY not in scope:
