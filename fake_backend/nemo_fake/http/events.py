@@ -23,6 +23,8 @@ HANDOVER_EXTENSION = "nemo_fake.handover"
 SEPARATOR = "\n"
 AUTHOR = "nemo_agent"
 EMPTY_EVENT = f"data: {SEPARATOR}{SEPARATOR}".encode()
+# Every ADK event's actions: shared, since an event is encoded at once and never kept.
+NO_ACTIONS: dict[str, Any] = {"stateDelta": {}, "artifactDelta": {}, "requestedAuthConfigs": {}}
 # json.dumps with any option makes a new encoder per call: one, made once, for every event.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
@@ -62,7 +64,7 @@ def _adk(event: AgentEvent, agent_run: AgentRun, index: int) -> dict[str, Any]:
         "content": {"parts": [part], "role": role},
         "invocationId": agent_run.id,
         "author": AUTHOR,
-        "actions": {"stateDelta": {}, "artifactDelta": {}, "requestedAuthConfigs": {}},
+        "actions": NO_ACTIONS,
         "id": f"{agent_run.id[2:10]}-{index:04d}",
         # Whole milliseconds, rounded down: an event never claims a time still to come.
         "timestamp": math.floor((agent_run.started_at + event.at) * 1000) / 1000,
