@@ -54,3 +54,23 @@ async def test_an_api_error_after_the_answer_started_is_not_answered_twice() -> 
     with pytest.raises(RuntimeError, match="already started"):
         await _serve(Front(fails_midway, backend))
     assert [e.status for e in backend.journal.find()] == [200]
+
+
+async def test_any_other_error_is_a_500_when_nothing_was_sent_and_is_raised_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise KeyError("a bug")
+
+    backend = NemoBackend()
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with pytest.raises(KeyError):  # for the server to log, as Starlette does
+        await Front(broken, backend)(dict(SCOPE), _receive, send)
+    assert sent[0]["status"] == 500
+    assert b"a bug: please report it" in sent[1]["body"]
+    assert [e.status for e in backend.journal.find()] == [0]
+    assert "internal error in the fake on GET /api/x" in caplog.text

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_fake.clock import Clock
 from nemo_fake.config import FakeConfig
 from nemo_fake.domain.backend import NemoBackend
-from nemo_fake.http.front import Front, unexpected_error
+from nemo_fake.http.front import Front
 from nemo_fake.http.inspector import routes as inspector_routes
 from nemo_fake.http.recorder import noting_send
 from nemo_fake.http.router import IndexedRouter
@@ -61,9 +60,8 @@ def create_app(
 
 class _FakeApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
-        # Starlette's exception layer is left out: Front answers the exceptions it would.
-        front = Front(self.router, self.state.backend)
-        return ServerErrorMiddleware(front, handler=unexpected_error)
+        # Starlette's two error layers are left out: Front answers what they would.
+        return Front(self.router, self.state.backend)
 
 
 class _Router(IndexedRouter):

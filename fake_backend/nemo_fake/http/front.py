@@ -1,11 +1,11 @@
 """Where every request enters the fake's app, and where an exception becomes an answer.
 
-Starlette puts two layers around an app's routes: one for unexpected errors (a 500), and one
-that maps expected exceptions to answers by wrapping every request's `send` to learn whether
-its answer has started. The fake keeps the first and does the second here, in the layer that
-also journals requests: an answer noted in the journal (http/recorder.py) is one that has
-started, so nothing needs wrapping. With the journal's own bookkeeping this layer costs a
-request less than Starlette's exception layer alone.
+Starlette puts two layers around an app's routes: one for unexpected errors (a 500), one
+that maps expected exceptions to answers, and each wraps every request's `send` to learn
+whether its answer has started. The fake does both here, in the layer that also journals
+requests: an answer noted in the journal (http/recorder.py) is one that has started, so
+nothing needs wrapping. With the journal's own bookkeeping this one layer costs a request
+less than Starlette's two.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ ANSWERED = (ApiError, HTTPException, ClientDisconnect)
 
 class Front:
     """Puts the backend and the arrival time in each request's scope, answers the exceptions
-    in ANSWERED, and journals a request that ends with no answer (the app failed, or its
-    client left first) as status 0."""
+    in ANSWERED (and any other with a 500), and journals a request that ends with no answer
+    (the app failed, or its client left first) as status 0."""
 
     def __init__(self, app: ASGIApp, backend: NemoBackend) -> None:
         self.app = app
@@ -64,6 +64,14 @@ class Front:
                 ) from error
             response = answer_for(Request(scope, receive), error)
             await response(scope, receive, send)
+        except Exception as error:
+            # A bug in the fake: journaled as unanswered, answered with a 500 when nothing
+            # was sent yet, and raised again for the server to log, as Starlette's error
+            # layer (left out: its own wrapper of `send` is not needed here either) does.
+            if NOTED_KEY not in scope:
+                journal_unanswered(scope)
+                await unexpected_error(Request(scope, receive), error)(scope, receive, send)
+            raise
         finally:
             if NOTED_KEY not in scope:
                 journal_unanswered(scope)
@@ -89,10 +97,13 @@ def answer_for(request: Request, error: Exception) -> Response:
     return response
 
 
-async def unexpected_error(request: Request, exc: Exception) -> Response:
+def unexpected_error(request: Request, error: Exception) -> Response:
     """A bug in the fake, not a behaviour of the API: said plainly, never a traceback."""
-    logger.exception(
-        "internal error in the fake on %s %s", request.method, printable(request.url.path)
+    logger.error(
+        "internal error in the fake on %s %s",
+        request.method,
+        printable(request.url.path),
+        exc_info=error,
     )
     body = {"code": 500, "message": "Internal error in nemo-fake (a bug: please report it)"}
     return JSONResponse(body, status_code=500)
