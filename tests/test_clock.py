@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -67,3 +68,20 @@ async def test_an_autojumping_stream_is_read_at_each_events_own_api_time() -> No
     assert len(seen) >= 2
     for due, read_at in seen:  # the event's timestamp is its due time, floored to the ms
         assert due <= read_at < due + 0.001, (due, read_at)
+
+
+async def test_an_autojumping_sleep_still_lets_other_tasks_run() -> None:
+    # A sleep is a yield to the event loop, as asyncio.sleep is: a loop of nothing but sleeps
+    # on the fake's clock must not starve everything else. (Streams move the clock without
+    # it; they yield between events already.)
+    clock = VirtualClock()
+    ran: list[str] = []
+
+    async def other() -> None:
+        ran.append("other")
+
+    task = asyncio.create_task(other())
+    await clock.sleep_until(clock.now() + 60)
+    assert ran == ["other"]
+    assert clock.now() == DEFAULT_EPOCH + 60
+    await task
