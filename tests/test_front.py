@@ -4,9 +4,9 @@ Starlette's exception layer."""
 from __future__ import annotations
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nemo_fake import NemoBackend
+from nemo_fake import NemoBackend, NemoFake
 from nemo_fake.errors import ERROR_TABLE, ApiError, Code
 from nemo_fake.http.front import Front
 from nemo_fake.http.recorder import noting_send
@@ -74,3 +74,25 @@ async def test_any_other_error_is_a_500_when_nothing_was_sent_and_is_raised_agai
     assert b"a bug: please report it" in sent[1]["body"]
     assert [e.status for e in backend.journal.find()] == [0]
     assert "internal error in the fake on GET /api/x" in caplog.text
+
+
+async def test_middleware_a_user_adds_to_the_app_sees_every_answer() -> None:
+    class Stamp:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def stamped(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), (b"x-stamp", b"1")]
+                await send(message)
+
+            await self.app(scope, receive, stamped)
+
+    with NemoFake() as fake:
+        fake.app.add_middleware(Stamp)
+        async with fake.http() as http:
+            paths = ("/openapi.json", "/api/credits/balance/simple", "/no/such/path")
+            answers = [await http.get(path) for path in paths]
+    assert [a.status_code for a in answers] == [200, 401, 404]
+    assert all(a.headers["x-stamp"] == "1" for a in answers)

@@ -60,8 +60,12 @@ def create_app(
 
 class _FakeApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
-        # Starlette's two error layers are left out: Front answers what they would.
-        return Front(self.router, self.state.backend)
+        # Starlette's two error layers are left out: Front answers what they would. Middleware
+        # a user adds (app.add_middleware) goes around it, so it sees every answer.
+        app: ASGIApp = Front(self.router, self.state.backend)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 class _Router(IndexedRouter):
