@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
-from _pytest.assertion.rewrite import AssertionRewritingHook
 
 from nemo_fake.scenarios.pytest_items import ScenarioFile
-
-# pytest rewrites the asserts of every module of a distribution that ships a plugin: for
-# hypothesis, most of a second per process (and per xdist worker), spent on code
-# whose asserts no test here reads. This conftest loads before tests/conftest.py imports it,
-# so taking it off the rewrite list here is in time; its plugin loads as before.
-for _finder in sys.meta_path:
-    if isinstance(_finder, AssertionRewritingHook):
-        _finder._must_rewrite.difference_update({"hypothesis", "_hypothesis_pytestplugin"})
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
