@@ -5,7 +5,8 @@ to map its exceptions to answers, each wrapping `send` again), and the fake adde
 check fault rules. Every API answer is an envelope and nearly every failure an `ApiError`,
 so an ApiRoute does all three itself: fault rules, the handler, and an `ApiError` turned
 into its envelope by the one error table (`error_response`). Anything else a handler raises
-(Starlette's HTTPException, a client gone mid-body) still reaches the app's handlers.
+(Starlette's HTTPException, a client gone mid-body, a bug) is answered by `Front`
+(http/front.py). Each answer is noted in the journal as it is sent (http/recorder.py).
 """
 
 from __future__ import annotations
