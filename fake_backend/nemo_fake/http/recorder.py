@@ -42,10 +42,9 @@ def note_answer(scope: Scope, response: Response) -> None:
     says so in a header. Its start must follow: a file's may not (see `noting_send`)."""
     if NOTED_KEY in scope:
         return
-    rule = scope.get(FAULT_KEY)
-    if rule is not None:
-        # Say which rule shaped the answer: it is the test's doing, not the API's.
-        response.raw_headers.append((FAULT_HEADER, rule.id.encode("latin-1", "replace")))
+    fault = _fault_header(scope)
+    if fault is not None:
+        response.raw_headers.append(fault)
     _record(scope, response.status_code, response.code if isinstance(response, Envelope) else None)
 
 
@@ -55,14 +54,20 @@ def noting_send(scope: Scope, send: Send) -> Send:
 
     async def send_and_note(message: Message) -> None:
         if message["type"] == "http.response.start" and NOTED_KEY not in scope:
-            rule = scope.get(FAULT_KEY)
-            if rule is not None:
-                fault = (FAULT_HEADER, rule.id.encode("latin-1", "replace"))
+            fault = _fault_header(scope)
+            if fault is not None:
                 message = {**message, "headers": [*message.get("headers", []), fault]}
             _record(scope, message["status"], None)
         await send(message)
 
     return send_and_note
+
+
+def _fault_header(scope: Scope) -> tuple[bytes, bytes] | None:
+    """The header that names the fault rule that shaped this answer, if one did: it is the
+    test's doing, not the API's."""
+    rule = scope.get(FAULT_KEY)
+    return None if rule is None else (FAULT_HEADER, rule.id.encode("latin-1", "replace"))
 
 
 def _record(scope: Scope, status: int, code: int | None) -> None:
