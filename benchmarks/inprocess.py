@@ -3,7 +3,9 @@
 Token, session, an upload (URL, or a real MP4 as multipart), state, an extraction streamed
 over `/run_sse`, state, render submit and poll. The bare app answers the same paths with fixed
 bodies, reads each request body the framework's own way (`request.form()` for the MP4) and
-streams as many events, through the same streaming transport. Runs alternate, fake then bare,
+streams as many events as the fake's round did (a round's count depends on its session), through
+the same streaming transport. Its token and session id are as long as the fake's, so the client
+sends the same requests, byte for byte in length, to both. Runs alternate, fake then bare,
 so both meet the same machine, and each side's best round counts: on a shared machine the
 slower rounds measure its neighbours. Both run on one core (the scheduler moving the process
 between cores was a tenth of the figure). Every round uploads the same MP4, as a test suite
@@ -18,7 +20,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sse_starlette import EventSourceResponse
@@ -35,6 +37,12 @@ from nemo_fake.testing.transport import StreamingASGITransport
 
 ATTRIBUTION = {"X-Skill-Source": "bench", "X-Skill-Version": "1", "X-Skill-Platform": "bench"}
 URL_UPLOAD = {"urls": ["https://media.example.com/talk.mp4"], "source_type": "url"}
+# How many events the bare app streams for a message: the fake's count for the same round.
+EVENTS_HEADER = "X-Bench-Events"
+# The shapes of the fake's token and session id, so URLs and headers are as long on both sides.
+BARE_TOKEN = "nmv_usr_" + "0" * 32
+BARE_SESSION_ID = "5" * 19
+T = TypeVar("T")
 Upload = Callable[[httpx.AsyncClient, str, dict[str, str]], Awaitable[httpx.Response]]
 
 
@@ -49,8 +57,11 @@ def mp4_upload(video: bytes) -> Upload:
     return upload
 
 
-async def quick_edit(http: httpx.AsyncClient, n: int, upload: Upload = url_upload) -> int:
-    """The round-trips of a quick edit; the number of stream events, for the bare app."""
+async def quick_edit(
+    http: httpx.AsyncClient, n: int, upload: Upload = url_upload, events: int = 0
+) -> int:
+    """The round-trips of a quick edit; the number of stream events, for the bare app, which
+    streams `events` of them."""
     issued = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": f"b{n}"})
     headers = {"Authorization": f"Bearer {issued.json()['data']['token']}", **ATTRIBUTION}
     sid = (
@@ -62,8 +73,9 @@ async def quick_edit(http: httpx.AsyncClient, n: int, upload: Upload = url_uploa
     await http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)
     body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
             "new_message": {"parts": [{"text": "extract the top 3 viral clips"}]}}  # fmt: skip
+    asked = {**headers, EVENTS_HEADER: str(events)}
     events = 0
-    async with http.stream("POST", "/run_sse", headers=headers, json=body) as stream:
+    async with http.stream("POST", "/run_sse", headers=asked, json=body) as stream:
         async for line in stream.aiter_lines():
             events += line.startswith("data:")
     state = (await http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)).json()
@@ -74,9 +86,9 @@ async def quick_edit(http: httpx.AsyncClient, n: int, upload: Upload = url_uploa
     return events
 
 
-def bare_app(events: int) -> Starlette:
-    """What the framework alone costs for the same round-trips: fixed answers, `events`
-    events."""
+def bare_app() -> Starlette:
+    """What the framework alone costs for the same round-trips: fixed answers, and as many
+    events as the request's EVENTS_HEADER asks for."""
 
     async def answer(request: Request) -> Response:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -86,11 +98,13 @@ def bare_app(events: int) -> Starlette:
                         await value.read()
         else:
             await request.body()
-        return JSONResponse({"code": 0, "data": {"token": "t", "session_id": "1", "state": {
+        return JSONResponse({"code": 0, "data": {"token": BARE_TOKEN,
+            "session_id": BARE_SESSION_ID, "state": {
             "draft": {"t": [{"tt": 0, "sg": [{"s": 0, "d": 1000}]}]}}}})  # fmt: skip
 
     async def stream(request: Request) -> Response:
         await request.body()
+        events = int(request.headers[EVENTS_HEADER])
 
         async def produce() -> AsyncIterator[dict[str, str]]:
             for n in range(events):
@@ -126,14 +140,15 @@ async def _compare(figure: str, upload: Upload, rounds: int, limit: float) -> Ro
     config = FakeConfig(tokens_per_address=None, silent_edit_ratio=0)
     with NemoFake(config, clock=VirtualClock(autojump=True)) as fake:
         async with fake.http() as http:
-            events = await quick_edit(http, -1, upload)  # warm up, and count the events
-            transport = StreamingASGITransport(bare_app(events))
-            async with httpx.AsyncClient(transport=transport, base_url="http://bare") as bare:
-                await quick_edit(bare, -1, upload)
+            events = await quick_edit(http, -1, upload)  # warm up
+            transport = StreamingASGITransport(bare_app())
+            async with httpx.AsyncClient(transport=transport, base_url=fake.base_url) as bare:
+                await quick_edit(bare, -1, upload, events)
                 fake_times, bare_times = [], []
                 for n in range(rounds):
-                    fake_times.append(await _timed(quick_edit(http, n, upload)))
-                    bare_times.append(await _timed(quick_edit(bare, n, upload)))
+                    seconds, events = await _timed(quick_edit(http, n, upload))
+                    fake_times.append(seconds)
+                    bare_times.append((await _timed(quick_edit(bare, n, upload, events)))[0])
     return Row(
         figure,
         min(fake_times) * 1000,
@@ -144,7 +159,7 @@ async def _compare(figure: str, upload: Upload, rounds: int, limit: float) -> Ro
     )
 
 
-async def _timed(run: Awaitable[Any]) -> float:
+async def _timed(run: Awaitable[T]) -> tuple[float, T]:
     start = time.perf_counter()
-    await run
-    return time.perf_counter() - start
+    result = await run
+    return time.perf_counter() - start, result

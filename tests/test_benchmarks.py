@@ -7,8 +7,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +48,41 @@ def test_the_benchmark_command_prints_a_table_and_writes_its_json(tmp_path: Path
         verdict = "info" if row["sense"] == "info" else "pass" if row["passed"] else "FAIL"
         assert line.endswith(verdict)
         assert row["baseline"] > 0 and row["ratio"] == row["measured"] / row["baseline"]
+
+
+async def test_the_bare_baseline_gets_the_same_requests_and_streams_as_many_events() -> None:
+    """The in-process ratio compares like with like: a round's event count depends on its
+    session, and the bare app streams the fake's count for that round; its ids are as long as
+    the fake's, so every URL and header the client sends is as long too."""
+    from benchmarks.inprocess import bare_app, quick_edit
+    from nemo_fake import FakeConfig, NemoFake, VirtualClock
+    from nemo_fake.testing.transport import StreamingASGITransport
+
+    sent: dict[str, list[tuple[str, int]]] = {"fake": [], "bare": []}
+
+    def on_request(side: str) -> Callable[[httpx.Request], Awaitable[None]]:
+        async def note(request: httpx.Request) -> None:
+            length = sum(
+                len(k) + len(v) for k, v in request.headers.raw if k.lower() != b"x-bench-events"
+            )
+            sent[side].append((request.url.path, len(str(request.url)) + length))
+
+        return note
+
+    config = FakeConfig(tokens_per_address=None, silent_edit_ratio=0)
+    counts = set()
+    with NemoFake(config, clock=VirtualClock(autojump=True)) as fake:
+        async with (
+            fake.http(event_hooks={"request": [on_request("fake")]}) as http,
+            httpx.AsyncClient(
+                transport=StreamingASGITransport(bare_app()),
+                base_url=fake.base_url,
+                event_hooks={"request": [on_request("bare")]},
+            ) as bare,
+        ):
+            for n in range(8):
+                events = await quick_edit(http, n)
+                assert await quick_edit(bare, n, events=events) == events
+                counts.add(events)
+    assert len(counts) > 1  # else this could not tell a count passed on from a fixed one
+    assert [length for _, length in sent["fake"]] == [length for _, length in sent["bare"]]
