@@ -34,7 +34,7 @@ SIZES: dict[str, dict[str, Any]] = {
              "hold_seconds": 6},  # heartbeats come every 15 API s: a shorter hold sees none
     "small": {"rounds": 30, "sessions": 2_000, "live_seconds": 1, "live_turns": 1,
               "streams": 500, "hold_seconds": 5},
-    "full": {"rounds": 200, "sessions": 100_000, "live_seconds": 3, "live_turns": 3,
+    "full": {"rounds": 200, "sessions": 100_000, "live_seconds": 3, "live_turns": 6,
              "streams": 10_000, "hold_seconds": 20},
 }  # fmt: skip
 PARTS = ("inprocess", "growth", "renders", "live", "streams")
