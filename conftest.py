@@ -1,7 +1,8 @@
-"""Collect scenarios/*.yaml as test items: one scenario, one test."""
+"""Collect scenarios/*.yaml as test items: one scenario, one test; and this suite's run settings."""
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -23,3 +24,11 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     on 2 cores a third worker overlaps those waits: the default run took 15-16 s, not 19."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (cores or 1) + 1
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built lives as long as the run: out of the collector's reach, every
+    full collection during the tests stops walking it (a worker holds hundreds of thousands
+    of objects by then). Measured: 6% of the default run's CPU time, 1-2 s of its 15-17."""
+    gc.collect()
+    gc.freeze()
