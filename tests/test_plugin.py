@@ -3,6 +3,7 @@ a fresh directory, where only the `pytest11` entry point can have brought it in.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -168,6 +169,21 @@ async def test_a_switch_with_no_fake_plugged_in_answers_503() -> None:
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     plugins = {entry.name: entry.value for entry in entry_points(group="pytest11")}
     assert plugins["nemo_fake"] == "nemo_fake.testing.plugin"
+
+
+def test_loading_the_plugin_loads_no_web_stack_until_a_fixture_runs() -> None:
+    # pytest loads it in every run of every project with nemo-fake installed: a run that asks
+    # for no fixture pays for pytest's options and markers, not for starlette or the client.
+    heavy = ["starlette", "uvicorn", "httpx", "av", "jinja2", "nemo_client"]
+    script = (
+        "import sys, nemo_fake.testing.plugin as plugin;"
+        f"print([name for name in {heavy!r} if name in sys.modules]);"
+        "print(plugin.NemoClient.__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.splitlines() == ["[]", "NemoClient"]
 
 
 def test_only_the_entry_point_brings_the_fixtures_to_the_docs_example(

@@ -10,8 +10,9 @@ Names are imported when first used, so `import nemo_fake` (and a command such as
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from nemo_fake.exports import lazy_exports
 
 if TYPE_CHECKING:
     from nemo_fake.clock import Clock, ScaledClock, VirtualClock
@@ -39,7 +40,7 @@ _HOMES = {
     "nemo_fake.testing.fake": ("NemoFake",),
     "nemo_fake.testing.remote": ("ControlError", "RemoteFake"),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+_find = lazy_exports(__name__, _HOMES, globals())
 
 __all__ = [
     "ERROR_TABLE",
@@ -64,12 +65,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    home = _HOME_OF.get(name)
-    if home is None:
-        raise AttributeError(f"module 'nemo_fake' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # once found, an ordinary attribute
-    return value
+    return _find(name)
 
 
 def __dir__() -> list[str]:

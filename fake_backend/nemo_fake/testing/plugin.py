@@ -19,20 +19,22 @@ from collections.abc import Awaitable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import httpx
 import pytest
 
-from nemo_fake.clock import VirtualClock
 from nemo_fake.config import FakeConfig
+from nemo_fake.exports import lazy_exports
 from nemo_fake.profiles import PROFILES, Reliance, incompatibility, under
-from nemo_fake.testing.fake import REAL_API_URL, NemoFake
-from nemo_fake.testing.live_server import LiveServer
-from nemo_fake.testing.nemo_server import FakeSwitch, NemoServer
-from nemo_fake.testing.reference_client import NemoClient, reference_client
-from nemo_fake.testing.transport import StreamingASGITransport
 
+# pytest loads this module in every run of a project with nemo-fake installed: what the fixtures
+# use (the web stack, uvicorn, httpx, the reference client) is imported when one runs.
 if TYPE_CHECKING:
+    import httpx
     import respx
+
+    from nemo_fake.testing.fake import NemoFake
+    from nemo_fake.testing.live_server import LiveServer
+    from nemo_fake.testing.nemo_server import FakeSwitch, NemoServer
+    from nemo_fake.testing.reference_client import NemoClient
 
 __all__ = [
     "NemoClient",
@@ -43,6 +45,14 @@ __all__ = [
     "nemo_respx",
     "nemo_server",
 ]
+
+# `NemoClient`, the type `nemo_client` gives, is importable from here for annotations.
+_find = lazy_exports(__name__, {"nemo_fake.testing.reference_client": ("NemoClient",)}, globals())
+
+
+def __getattr__(name: str) -> object:
+    return _find(name)
+
 
 #: The client id `nemo_client` asks its anonymous token with; fixed, so runs repeat.
 CLIENT_ID = "nemo-fake-pytest-client"
@@ -68,6 +78,9 @@ def nemo_fake(
     request: pytest.FixtureRequest, nemo_fake_config: FakeConfig, nemo_profile: str | None
 ) -> Iterator[NemoFake]:
     """A fresh fake NemoVideo API for this test, in-process, on a jumping virtual clock."""
+    from nemo_fake.clock import VirtualClock
+    from nemo_fake.testing.fake import NemoFake
+
     config = nemo_fake_config
     if nemo_profile is not None:
         config = under(nemo_fake_config, nemo_profile)
@@ -191,6 +204,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 @pytest.fixture(scope="session")
 def _nemo_live_server() -> Iterator[tuple[FakeSwitch, LiveServer]]:
     # One uvicorn per session (per xdist worker): starting one costs far more than a test.
+    from nemo_fake.testing.live_server import LiveServer
+    from nemo_fake.testing.nemo_server import FakeSwitch
+
     switch = FakeSwitch()
     with LiveServer(switch, host="127.0.0.1", port=0) as server:
         yield switch, server
@@ -202,6 +218,8 @@ def nemo_server(
 ) -> Iterator[NemoServer]:
     """`nemo_fake` served on 127.0.0.1: `.url` for the client under test, `.fake` to drive
     it. Streams arrive as sent; use it for code that is not httpx or not in-process."""
+    from nemo_fake.testing.nemo_server import NemoServer
+
     switch, server = _nemo_live_server
     with switch.serving(nemo_fake.app):
         yield NemoServer(server.url, nemo_fake)
@@ -211,6 +229,8 @@ def nemo_server(
 def nemo_client(nemo_fake: NemoFake, tmp_path: Path) -> NemoClient[NemoFake]:
     """The reference client's `Assistant`, in-process on `nemo_fake`, its waits on the fake's
     clock: a 30 s poll interval moves API time 30 s and takes no wall time."""
+    from nemo_fake.testing.reference_client import reference_client
+
     # The in-process transport holds no sockets, so leaving this client unclosed leaks nothing.
     return reference_client(nemo_fake, nemo_fake.http(), tmp_path, client_id=CLIENT_ID)
 
@@ -222,6 +242,9 @@ def nemo_respx(nemo_fake: NemoFake) -> Iterator[respx.MockRouter]:
     the test adds routes: `nemo_respx.route(host="127.0.0.1").pass_through()` lets
     `nemo_server` in too."""
     import respx
+
+    from nemo_fake.testing.fake import REAL_API_URL
+    from nemo_fake.testing.transport import StreamingASGITransport
 
     # The streaming transport rather than respx.ASGIHandler: respx passes a response's stream
     # through untouched, so /run_sse events arrive as the fake sends them.
