@@ -27,13 +27,19 @@ def growth_rows(sessions: int) -> list[Row]:
     # ten alone time too little to compare), with CPython's collector paused: what the fake
     # itself does. With the collector running, each full collection walks the whole heap, and
     # the heap is the fill; that share is shown beside it, not judged (see docs/performance.md).
+    # The paused fills alternate, small then big, twice, and each size's best counts: timed
+    # once each, minutes apart, the ratio read anywhere from 0.63 to 1.18 across runs.
     fill_baseline = max(200, sessions // 10)
-    small_fill = _filling(config, fill_baseline, collector=False)
+    fills: dict[int, list[float]] = {fill_baseline: [], sessions: []}
+    for _ in range(2):
+        for size in fills:
+            fills[size].append(_filling(config, size, collector=False))
+    small_fill, big_fill = min(fills[fill_baseline]), min(fills[sessions])
     small_fill_collected = _filling(config, fill_baseline, collector=True)
     big_fill_collected = _filling(config, sessions, collector=True)
     with NemoFake(config) as small, NemoFake(config) as big:
         _, small_last = _fill(small, SMALL)
-        big_fill, big_last = _paused(lambda: _fill(big, sessions))
+        _, big_last = _paused(lambda: _fill(big, sessions))
         reads = _alternate({
             "small": lambda: small.backend.session(*small_last).state(),
             "big": lambda: big.backend.session(*big_last).state(),
