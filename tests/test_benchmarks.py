@@ -86,3 +86,18 @@ async def test_the_bare_baseline_gets_the_same_requests_and_streams_as_many_even
                 counts.add(events)
     assert len(counts) > 1  # else this could not tell a count passed on from a fixed one
     assert [length for _, length in sent["fake"]] == [length for _, length in sent["bare"]]
+
+
+def test_an_in_process_figure_is_the_process_with_the_median_ratio() -> None:
+    from benchmarks.inprocess import median_row
+    from benchmarks.table import Row
+
+    def process(measured: float, baseline: float) -> Row:
+        return Row("in-process quick edit", measured, baseline, "ms", "<= 1.3x", 1.3)
+
+    rows = [process(3.5, 2.5), process(3.0, 2.5), process(3.3, 2.4)]
+    chosen = median_row(rows)
+    # One process's pair, never a figure from one and a baseline from another.
+    assert (chosen.measured, chosen.baseline) == (3.3, 2.4)
+    assert chosen.note == "the median of 3 processes' ratios (1.20, 1.38, 1.40)"
+    assert median_row([process(3.0, 2.5)]).note == ""
