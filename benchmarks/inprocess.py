@@ -145,9 +145,10 @@ def median_row(measured: list[Row]) -> Row:
 def _in_a_process(rounds: int) -> list[Row]:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.inprocess", str(rounds)],
-        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, check=True,
-        timeout=600,
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=600,
     )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"an in-process measuring run failed:\n{done.stderr}")
     fields = ("figure", "measured", "baseline", "unit", "target", "limit")
     return [Row(**{name: row[name] for name in fields}) for row in json.loads(done.stdout)]
 
