@@ -4,7 +4,8 @@ ratio against the target of the performance issue (#13). Prints a table and writ
     .venv/bin/python -m benchmarks [--size tiny|small|full] [--json FILE] [--only NAME ...]
 
 - inprocess: the whole quick edit (URL upload; a real MP4 upload) against bare Starlette
-  answering the same round-trips through the same streaming transport;
+  answering the same round-trips through the same streaming transport, in several fresh
+  processes (the one with the median ratio is shown);
 - growth: a state read, an extraction, filling and a journal query on a fake holding many
   sessions against a nearly empty one;
 - renders: a render's first download once its picture's loop is encoded, and loop encodes;
