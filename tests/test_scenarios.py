@@ -9,11 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 
-from nemo_fake import FakeConfig
+from nemo_fake import FakeConfig, yamlfile
 from nemo_fake.cli import main
 from nemo_fake.scenarios import ScenarioError, discover, load, run
+from nemo_fake.scenarios.format import _lines
 from nemo_fake.testing import RemoteFake
 from tests.support import served_fake
 
@@ -79,6 +81,23 @@ def test_a_bad_scenario_names_the_file_line_and_field(
     assert (error.line, error.where) == (line, where), str(error)
     assert problem in error.problem
     assert str(error).startswith(f"{path}:{line}: {where}: ")
+
+
+@pytest.mark.parametrize("loader", [yaml.SafeLoader, yamlfile.LOADER], ids=["python", "default"])
+def test_either_yaml_parser_reads_every_scenario_and_its_line_numbers_alike(
+    loader: yamlfile.Loader,
+) -> None:
+    # libyaml's parser when PyYAML has it, the pure-Python one otherwise: the same documents
+    # and the same line for every key and item, so an error names the same line either way.
+    for path in discover(CATALOGUE):
+        text = path.read_text(encoding="utf-8")
+        data, node = yamlfile.parse(text, loader)
+        assert data == yaml.safe_load(text)
+        assert _lines(node) == _lines(yaml.compose(text))
+    with pytest.raises(yaml.YAMLError) as raised:
+        yamlfile.parse("name: x\nsteps: [credits: {\n", loader)
+    assert raised.value.problem_mark.line + 1 == 3  # type: ignore[attr-defined]
+    assert yamlfile.parse("", loader) == (None, None)
 
 
 def test_every_catalogue_scenario_loads_and_every_error_row_has_one() -> None:

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from nemo_fake import yamlfile
+
 PLACEHOLDER = re.compile(r"<([a-z]+)-(\d+)>")
 # Values to hide, by where they appear: JSON keys (anywhere in a body) and their kind.
 SECRET_KEYS = {
@@ -89,7 +91,7 @@ class Cassette:
 
     @classmethod
     def load(cls, path: Path) -> Cassette:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.load(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or not isinstance(data.get("exchanges"), list):
             raise ValueError(f"{path}: not a cassette (no `exchanges` list)")
         exchanges = []

@@ -32,6 +32,7 @@ from typing import Literal, TypeGuard, get_args
 
 import yaml
 
+from nemo_fake import yamlfile
 from nemo_fake.clock import MAX_SPEED
 from nemo_fake.config import FakeConfig, with_overrides
 from nemo_fake.domain.faults import FaultRule
@@ -210,8 +211,8 @@ def load(path: Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(path, 1, "file", f"cannot be read: {error}") from None
     try:
-        data: object = yaml.safe_load(text)
-        lines = _lines(yaml.compose(text))
+        data, node = yamlfile.parse(text)
+        lines = _lines(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise ScenarioError(path, mark.line + 1 if mark else 1, "yaml", str(error)) from None
