@@ -95,8 +95,10 @@ def test_either_yaml_parser_reads_every_scenario_and_its_line_numbers_alike(
         assert data == yaml.safe_load(text)
         assert _lines(node) == _lines(yaml.compose(text))
     with pytest.raises(yaml.YAMLError) as raised:
-        yamlfile.parse("name: x\nsteps: [credits: {\n", loader)
+        yamlfile.parse("name: x\nsteps:\n  - chat: a: b\n", loader)
     assert raised.value.problem_mark.line + 1 == 3  # type: ignore[attr-defined]
+    # The message quotes the line and points at the column, whichever parser read it first.
+    assert str(raised.value).endswith("line 3, column 12:\n      - chat: a: b\n               ^")
     assert yamlfile.parse("", loader) == (None, None)
 
 
