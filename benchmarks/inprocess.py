@@ -61,10 +61,10 @@ def mp4_upload(video: bytes) -> Upload:
 
 
 async def quick_edit(
-    http: httpx.AsyncClient, n: int, upload: Upload = url_upload, events: int = 0
+    http: httpx.AsyncClient, n: int, upload: Upload = url_upload, bare_events: int = 0
 ) -> int:
-    """The round-trips of a quick edit; the number of stream events, for the bare app, which
-    streams `events` of them."""
+    """The round-trips of a quick edit; the number of stream events it read. The bare app
+    streams `bare_events` (the fake ignores the header that asks for them)."""
     issued = await http.post("/api/auth/anonymous-token", headers={"X-Client-Id": f"b{n}"})
     headers = {"Authorization": f"Bearer {issued.json()['data']['token']}", **ATTRIBUTION}
     sid = (
@@ -76,7 +76,7 @@ async def quick_edit(
     await http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=headers)
     body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
             "new_message": {"parts": [{"text": "extract the top 3 viral clips"}]}}  # fmt: skip
-    asked = {**headers, EVENTS_HEADER: str(events)}
+    asked = {**headers, EVENTS_HEADER: str(bare_events)}
     events = 0
     async with http.stream("POST", "/run_sse", headers=asked, json=body) as stream:
         async for line in stream.aiter_lines():

@@ -82,7 +82,7 @@ async def test_the_bare_baseline_gets_the_same_requests_and_streams_as_many_even
         ):
             for n in range(8):
                 events = await quick_edit(http, n)
-                assert await quick_edit(bare, n, events=events) == events
+                assert await quick_edit(bare, n, bare_events=events) == events
                 counts.add(events)
     assert len(counts) > 1  # else this could not tell a count passed on from a fixed one
     assert [length for _, length in sent["fake"]] == [length for _, length in sent["bare"]]
