@@ -7,16 +7,20 @@ so the transport is held to what a real server does.
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import pytest
+import uvicorn
 from httpx_sse import aconnect_sse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
@@ -143,7 +147,7 @@ class Target:
 
 @pytest.fixture(scope="module")
 def live_probe_app() -> Iterator[tuple[Starlette, LiveServer]]:
-    # One server for the module: each stop() costs uvicorn's ~0.2 s shutdown ticks.
+    # One server for the module: the tests share its app and reset its probe each time.
     app = build_app()
     with LiveServer(app) as server:
         yield app, server
@@ -352,3 +356,89 @@ def test_live_server_lifecycle() -> None:
         assert response.json()["hello"] == "world"
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/hello", timeout=1)
+
+
+class LifespanApp:
+    """`build_app()` behind a lifespan that notes its shutdown."""
+
+    def __init__(self) -> None:
+        self.app = build_app()
+        self.shut_down = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.loop = asyncio.get_running_loop()
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                self.shut_down.set()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+@pytest.fixture
+def uvicorn_shutdowns(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each time uvicorn's own shutdown runs (with its fixed 0.1 s pause for connections),
+    whether a connection was open then."""
+    calls: list[bool] = []
+    own = uvicorn.Server.shutdown
+
+    async def noted(server: uvicorn.Server, sockets: Any = None) -> None:
+        calls.append(bool(server.server_state.connections))
+        await own(server, sockets=sockets)
+
+    monkeypatch.setattr(uvicorn.Server, "shutdown", noted)
+    return calls
+
+
+def test_a_live_server_with_nothing_open_stops_without_uvicorns_pause(
+    uvicorn_shutdowns: list[bool],
+) -> None:
+    app = LifespanApp()
+    with LiveServer(app) as server:
+        url = server.url
+        assert httpx.get(f"{url}/hello", timeout=TIMEOUT).json()["hello"] == "world"
+    # Stopped for real: the app's lifespan ended and the port no longer answers.
+    assert app.shut_down.is_set()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/hello", timeout=1)
+    assert uvicorn_shutdowns == []
+
+
+def test_a_live_server_stopped_mid_stream_lets_the_stream_finish(
+    uvicorn_shutdowns: list[bool],
+) -> None:
+    app = LifespanApp()
+    server = LiveServer(app).__enter__()
+    received: list[str] = []
+    with httpx.stream("GET", f"{server.url}/gated/sse", timeout=TIMEOUT) as stream:
+        lines = stream.iter_lines()
+        received.append(next(line for line in lines if line.startswith("data:")))
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        _until_refused(server.port)
+        # The gate opens only once the server is stopping: the stream still gets its last event.
+        assert app.loop is not None
+        app.loop.call_soon_threadsafe(app.app.state.probe.gate.set)
+        received.extend(line for line in lines if line.startswith("data:"))
+    stopping.join(TIMEOUT)
+    assert received == ["data: first", "data: second"]
+    assert app.shut_down.is_set()
+    assert uvicorn_shutdowns == [True]
+
+
+def _until_refused(port: int) -> None:
+    """Until the server on `port` stops accepting connections, as it does first when it stops."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT).close()
+        except ConnectionRefusedError:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"port {port} still accepts connections after {TIMEOUT} s")

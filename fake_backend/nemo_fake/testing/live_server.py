@@ -21,8 +21,8 @@ __all__ = ["LiveServer"]
 
 class _Server(uvicorn.Server):
     """Signals readiness the moment the listening sockets exist, instead of being polled, and
-    stops the moment it is told to, instead of at uvicorn's next 0.1 s tick: tests start and
-    stop many servers."""
+    stops the moment it is told to, instead of at uvicorn's next 0.1 s tick, and without its
+    0.1 s pause for connections when none is open: tests start and stop many servers."""
 
     def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
         super().__init__(config)
@@ -44,6 +44,22 @@ class _Server(uvicorn.Server):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=0.1)
             should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.server_state.connections or self.server_state.tasks:
+            # uvicorn's own: it asks each connection to close, gives them 0.1 s to take that
+            # in, then waits for requests still in flight.
+            await super().shutdown(sockets=sockets)
+            return
+        # Nothing open: the same steps, minus the pause, since no connection can be waiting.
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
 
     def exit(self) -> None:
         """From any thread: stop serving now."""
