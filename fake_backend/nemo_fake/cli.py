@@ -15,7 +15,6 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
-import httpx
 import yaml
 
 from nemo_fake.clock import MAX_SPEED
@@ -427,6 +426,8 @@ def record(upstream: str, host: str, port: int, out: Path) -> None:
 def verify(cassette: Path, target: str | None, profile: str, overrides: tuple[str, ...]) -> None:
     """Replay CASSETTE against a fake (or --target) and report every drift by contract: status,
     code, JSON structure, render progression, stream events, media. Exit 1 on drift."""
+    import httpx
+
     from nemo_fake.record import verify as replay
 
     loaded = _cassette(cassette)
