@@ -27,9 +27,9 @@ from tests.support import served_fake
 pytest_plugins = ["pytester"]
 
 BIN = Path(sys.executable).parent
-# The fake is served ten times faster than `nemo-fake serve`'s default, and a client told to
+# The fake is served a hundred times faster than `nemo-fake serve`'s default, and a client told to
 # match `--speed 60` matches it.
-SPEED = 600
+SPEED = 6000
 SERVED_URL = "http://127.0.0.1:8787"
 READS_THE_ENVIRONMENT = re.compile(r"NEMO_API_URL|\bfrom_env\(")
 
