@@ -6,6 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Opt-in: import-linter is the `lint` extra, not `test` (pyproject.toml says why).
+pytestmark = pytest.mark.lint
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
