@@ -19,11 +19,12 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 @pytest.hookimpl(optionalhook=True)  # xdist's hook: a run without xdist must not refuse it
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Workers for `-n auto`: one more than the cores this process may use. Many tests wait
-    rather than compute (a fake served from a subprocess starting, a socket, a quiet spell);
-    on 2 cores a third worker overlaps those waits: the default run took 15-16 s, not 19."""
+    """Workers for `-n auto`: the cores this process may use (xdist would count physical
+    cores when psutil is installed). A third worker on 2 cores once overlapped the tests' waits,
+    but with servers stopping at once (testing/live_server.py) it only cost a worker's start
+    and more contention: 3.5 s more CPU time and 0.5 s more wall time, three runs each."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) + 1
+    return cores or 1
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -25,6 +25,6 @@ def test_installed_packages_asserts_are_not_rewritten_in_every_process() -> None
         assert not NOT_REWRITTEN & hook._must_rewrite
 
 
-def test_auto_starts_a_worker_more_than_the_cores(pytestconfig: pytest.Config) -> None:
+def test_auto_starts_a_worker_per_usable_core(pytestconfig: pytest.Config) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert pytest_xdist_auto_num_workers(pytestconfig) == (cores or 1) + 1
+    assert pytest_xdist_auto_num_workers(pytestconfig) == (cores or 1)
