@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from benchmarks.load import pinned
-from benchmarks.table import Row
+from benchmarks.table import Row, median_row
 from nemo_fake import FakeConfig, NemoFake, VirtualClock
 from nemo_fake.media import make_sample_video
 from nemo_fake.testing.transport import StreamingASGITransport
@@ -129,17 +129,6 @@ def quick_edit_rows_across_processes(rounds: int, processes: int) -> list[Row]:
     one process is one draw of them; pyperf runs worker processes for the same reason."""
     runs = [_in_a_process(rounds) for _ in range(processes)]
     return [median_row(list(measured)) for measured in zip(*runs, strict=True)]
-
-
-def median_row(measured: list[Row]) -> Row:
-    """Of one figure's rows, one a process, the row with the median ratio (the higher of the
-    middle two for an even count), its note naming every ratio."""
-    ranked = sorted(measured, key=lambda row: row.ratio)
-    row = ranked[len(ranked) // 2]
-    if len(ranked) > 1:
-        ratios = ", ".join(f"{other.ratio:.2f}" for other in ranked)
-        row.note = f"the median of {len(ranked)} processes' ratios ({ratios})"
-    return row
 
 
 def _in_a_process(rounds: int) -> list[Row]:

@@ -41,6 +41,17 @@ class Row:
         return {**asdict(self), "ratio": self.ratio, "passed": self.passed}
 
 
+def median_row(measured: list[Row], runs: str = "processes") -> Row:
+    """Of one figure's rows, one per run of fresh processes, the row with the median ratio (the
+    higher of the middle two for an even count), its note naming every ratio."""
+    ranked = sorted(measured, key=lambda row: row.ratio)
+    row = ranked[len(ranked) // 2]
+    if len(ranked) > 1:
+        ratios = ", ".join(f"{other.ratio:.2f}" for other in ranked)
+        row.note = f"the median of {len(ranked)} {runs}' ratios ({ratios})"
+    return row
+
+
 @dataclass
 class Skipped:
     """A figure that could not be measured here, and why (Prism without Node, say)."""

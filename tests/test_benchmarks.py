@@ -89,8 +89,7 @@ async def test_the_bare_baseline_gets_the_same_requests_and_streams_as_many_even
 
 
 def test_an_in_process_figure_is_the_process_with_the_median_ratio() -> None:
-    from benchmarks.inprocess import median_row
-    from benchmarks.table import Row
+    from benchmarks.table import Row, median_row
 
     def process(measured: float, baseline: float) -> Row:
         return Row("in-process quick edit", measured, baseline, "ms", "<= 1.3x", 1.3)
