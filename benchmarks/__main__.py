@@ -27,7 +27,7 @@ from benchmarks.growth import growth_rows
 from benchmarks.inprocess import quick_edit_rows_across_processes
 from benchmarks.live import live_rows
 from benchmarks.renders import render_rows
-from benchmarks.steady import Steadiness
+from benchmarks.steady import steadiness_row, workload_seconds
 from benchmarks.streams import stream_rows
 from benchmarks.table import Row, Skipped, table
 
@@ -35,13 +35,11 @@ SIZES: dict[str, dict[str, Any]] = {
     # The test suite's: that it runs, not what it says. Heartbeats come every 15 API s: a
     # shorter hold sees none.
     "tiny": {"rounds": 1, "processes": 1, "sessions": 20, "live_seconds": 1, "live_turns": 1,
-             "live_pairs": 1, "streams": 20, "hold_seconds": 6, "attempts": 1},
+             "live_pairs": 1, "streams": 20, "hold_seconds": 6},
     "small": {"rounds": 30, "processes": 3, "sessions": 2_000, "live_seconds": 1,
-              "live_turns": 1, "live_pairs": 1, "streams": 500, "hold_seconds": 5,
-              "attempts": 2},
+              "live_turns": 1, "live_pairs": 1, "streams": 500, "hold_seconds": 5},
     "full": {"rounds": 200, "processes": 5, "sessions": 100_000, "live_seconds": 2,
-             "live_turns": 2, "live_pairs": 5, "streams": 10_000, "hold_seconds": 20,
-             "attempts": 3},
+             "live_turns": 2, "live_pairs": 5, "streams": 10_000, "hold_seconds": 20},
 }  # fmt: skip
 PARTS = ("inprocess", "growth", "renders", "live", "streams")
 
@@ -60,28 +58,31 @@ def main(argv: list[str] | None = None) -> int:
     # small: 100,000 sessions made in process leave a heap whose collections would slow the
     # load, not the fake. The live turns before the streams: right after 10,000 streams had
     # closed, the fake's turns read 0.87-0.89 of bare Starlette's, 0.94-0.95 on their own.
-    # Each part runs again while the machine itself reads slow (benchmarks/steady.py).
-    steady = Steadiness(size["attempts"])
+    # A fixed workload timed before, between and after the parts: how steady the machine was
+    # (benchmarks/steady.py).
+    readings = [workload_seconds()]
     if "inprocess" in chosen:
-        parts["inprocess"] = steady.run(
-            lambda: quick_edit_rows_across_processes(size["rounds"], size["processes"])
-        )
+        parts["inprocess"] = [*quick_edit_rows_across_processes(size["rounds"], size["processes"])]
+        readings.append(workload_seconds())
     if "live" in chosen:
         # Prism is installed (from the npm registry) for a real run, not for a check that the
         # command works.
         install = options.size != "tiny"
-        parts["live"] = steady.run(
-            lambda: live_rows(
-                size["live_seconds"], size["live_turns"], size["live_pairs"], install_prism=install
-            )
+        parts["live"] = live_rows(
+            size["live_seconds"], size["live_turns"], size["live_pairs"], install_prism=install
         )
+        readings.append(workload_seconds())
     if "streams" in chosen:
-        parts["streams"] = steady.run(lambda: stream_rows(size["streams"], size["hold_seconds"]))
+        parts["streams"] = [*stream_rows(size["streams"], size["hold_seconds"])]
+        readings.append(workload_seconds())
     if "growth" in chosen:
-        parts["growth"] = steady.run(lambda: growth_rows(size["sessions"]))
+        parts["growth"] = [*growth_rows(size["sessions"])]
+        readings.append(workload_seconds())
     if "renders" in chosen:
-        parts["renders"] = steady.run(lambda: asyncio.run(render_rows()))
+        parts["renders"] = [*asyncio.run(render_rows())]
+        readings.append(workload_seconds())
     rows = [row for part in PARTS if part in parts for row in parts[part]]
+    rows.append(steadiness_row(readings))
     print(table(rows))
     if options.json is not None:
         document = [row.to_json() for row in rows]

@@ -1,24 +1,23 @@
-"""A part measured while the machine itself ran slow is measured again.
+"""How steady the machine was while the figures were taken: a fixed workload timed between
+parts, shown as the table's last row (never judged).
 
-The machine these figures are taken on is shared, and has slow spells lasting minutes in which
-everything runs up to twice as slow, the fake (with its larger working set) more than bare
-Starlette: in one, a state read on 100,000 sessions read 1.33 of an empty fake's, and 0.99 a
-few minutes later. A fixed workload is timed before and after each part; when either timing is
-more than SLOW times the fastest this run has seen, the part runs again, up to `attempts` times
-in all (3 at full size), and its rows' notes say what happened. Only the machine is judged this
-way, never a figure: a part whose figures fail on a steady machine is not run again.
+The machine these figures are taken on is shared, with slow spells lasting from seconds to
+minutes in which everything runs up to twice as slow, the fake (with its larger working set)
+more than bare Starlette: in one, a state read on 100,000 sessions read 1.33 of an empty fake's,
+and 0.99 a few minutes later. Measuring a part again when the workload read slow was tried:
+within one process the workload itself read 82 to 113 ms across a minute, so most parts ran
+twice and the run took eight minutes, figures no steadier. A row that says how far the
+machine's speed moved lets a reader tell a figure taken in a slow spell from a regression.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
 
 from benchmarks.load import pinned
-from benchmarks.table import Row, Skipped
+from benchmarks.table import Row
 
-SLOW = 1.2
 # The workload: bytecode over a dict larger than the caches, as the fake's work is.
 KEYS = 200_000
 
@@ -42,38 +41,16 @@ def _workload() -> float:
     return time.perf_counter() - start
 
 
-class Steadiness:
-    """Runs benchmark parts, each again while the machine reads slow (see the module's doc)."""
-
-    def __init__(self, attempts: int, timing: Callable[[], float] = workload_seconds) -> None:
-        self._attempts = attempts
-        self._timing = timing
-        self.fastest = math.inf
-
-    def _timed(self) -> float:
-        seconds = self._timing()
-        self.fastest = min(self.fastest, seconds)
-        return seconds
-
-    def run(self, part: Callable[[], Sequence[Row | Skipped]]) -> list[Row | Skipped]:
-        if self._attempts <= 1:  # nothing to do about a slow machine: no need to time it
-            return list(part())
-        slow_attempts: list[float] = []
-        while True:
-            before = self._timed()
-            rows = list(part())
-            slowdown = max(before, self._timed()) / self.fastest
-            if slowdown <= SLOW or len(slow_attempts) + 1 == self._attempts:
-                break
-            slow_attempts.append(slowdown)
-        if slowdown > SLOW:
-            said = f"the machine ran slow in all {self._attempts} attempts (last {slowdown:.2f}x)"
-        elif slow_attempts:
-            shown = ", ".join(f"{each:.2f}x" for each in slow_attempts)
-            said = f"measured again: the machine ran slow before ({shown})"
-        else:
-            return rows
-        for row in rows:
-            if isinstance(row, Row):
-                row.note = f"{row.note}; {said}" if row.note else said
-        return rows
+def steadiness_row(readings: list[float]) -> Row:
+    """The slowest reading against the fastest, in milliseconds, every reading in the note."""
+    shown = ", ".join(f"{seconds * 1000:.0f}" for seconds in readings)
+    return Row(
+        "machine: a fixed workload, slowest vs fastest",
+        max(readings) * 1000,
+        min(readings) * 1000,
+        "ms",
+        "timed between parts, on core 0",
+        0,
+        sense="info",
+        note=f"{len(readings)} readings, in order (ms): {shown}",
+    )

@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from benchmarks.steady import Steadiness
-from benchmarks.table import Row, Skipped
+from benchmarks.steady import steadiness_row
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,53 +104,8 @@ def test_an_in_process_figure_is_the_process_with_the_median_ratio() -> None:
     assert median_row([process(3.0, 2.5)]).note == ""
 
 
-class Part:
-    """A benchmark part that counts its runs; its row's figure says which run made it."""
-
-    def __init__(self) -> None:
-        self.runs = 0
-
-    def __call__(self) -> list[Row | Skipped]:
-        self.runs += 1
-        return [Row(f"run {self.runs}", 1.2, 1.0, "ms", "<= 1.3x", 1.3),
-                Skipped("Prism", "not installed")]  # fmt: skip
-
-
-def _timings(*seconds: float) -> Callable[[], float]:
-    """The workload's timings, one per call: before and after each attempt."""
-    found = iter(seconds)
-    return lambda: next(found)
-
-
-def test_a_part_on_a_steady_machine_runs_once_and_says_nothing() -> None:
-    part = Part()
-    rows = Steadiness(3, _timings(1.0, 1.1)).run(part)
-    assert part.runs == 1
-    assert isinstance(rows[0], Row) and (rows[0].figure, rows[0].note) == ("run 1", "")
-
-
-def test_a_part_the_machine_ran_slow_through_is_measured_again_and_says_so() -> None:
-    part = Part()
-    # Slow after the first attempt (1.5 of the fastest), steady through the second.
-    rows = Steadiness(3, _timings(1.0, 1.5, 1.1, 1.0)).run(part)
-    assert part.runs == 2
-    assert isinstance(rows[0], Row) and rows[0].figure == "run 2"
-    assert rows[0].note == "measured again: the machine ran slow before (1.50x)"
-    assert rows[1] == Skipped("Prism", "not installed")
-
-
-def test_a_machine_slow_in_every_attempt_is_said_under_the_last_figures() -> None:
-    part = Part()
-    rows = Steadiness(2, _timings(1.0, 1.5, 1.6, 1.4)).run(part)
-    assert part.runs == 2
-    assert isinstance(rows[0], Row) and rows[0].figure == "run 2"
-    assert rows[0].note == "the machine ran slow in all 2 attempts (last 1.60x)"
-
-
-def test_one_attempt_never_times_the_machine() -> None:
-    def no_timing() -> float:
-        raise AssertionError("timed")
-
-    part = Part()
-    assert Steadiness(1, no_timing).run(part)[0] == Part()()[0]
-    assert part.runs == 1
+def test_the_steadiness_row_shows_the_slowest_reading_against_the_fastest_and_every_one() -> None:
+    row = steadiness_row([0.105, 0.113, 0.082])
+    assert (row.measured, row.baseline) == pytest.approx((113.0, 82.0))
+    assert row.sense == "info" and row.passed  # context for the figures, never judged
+    assert row.note == "3 readings, in order (ms): 105, 113, 82"
