@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,35 +53,31 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     size = SIZES[options.size]
     chosen = options.only or PARTS
-    parts: dict[str, list[Row | Skipped]] = {}
+    # Prism is installed (from the npm registry) for a real run, not for a check that the
+    # command works.
+    install = options.size != "tiny"
+    measure: dict[str, Callable[[], Sequence[Row | Skipped]]] = {
+        "inprocess": lambda: quick_edit_rows_across_processes(size["rounds"], size["processes"]),
+        "live": lambda: live_rows(
+            size["live_seconds"], size["live_turns"], size["live_pairs"], install_prism=install
+        ),
+        "streams": lambda: stream_rows(size["streams"], size["hold_seconds"]),
+        "growth": lambda: growth_rows(size["sessions"]),
+        "renders": lambda: asyncio.run(render_rows()),
+    }
     # The in-process quick edits first, on a fresh heap: after the 10,000 streams' load they
     # read 1.43 instead of 1.33-1.38. Then the served ones, while this process (their load) is
     # small: 100,000 sessions made in process leave a heap whose collections would slow the
     # load, not the fake. The live turns before the streams: right after 10,000 streams had
     # closed, the fake's turns read 0.87-0.89 of bare Starlette's, 0.94-0.95 on their own.
-    # A fixed workload timed before, between and after the parts: how steady the machine was
-    # (benchmarks/steady.py).
+    # A fixed workload is timed before, between and after the parts: how steady the machine
+    # was (benchmarks/steady.py).
+    parts: dict[str, list[Row | Skipped]] = {}
     readings = [workload_seconds()]
-    if "inprocess" in chosen:
-        parts["inprocess"] = [*quick_edit_rows_across_processes(size["rounds"], size["processes"])]
-        readings.append(workload_seconds())
-    if "live" in chosen:
-        # Prism is installed (from the npm registry) for a real run, not for a check that the
-        # command works.
-        install = options.size != "tiny"
-        parts["live"] = live_rows(
-            size["live_seconds"], size["live_turns"], size["live_pairs"], install_prism=install
-        )
-        readings.append(workload_seconds())
-    if "streams" in chosen:
-        parts["streams"] = [*stream_rows(size["streams"], size["hold_seconds"])]
-        readings.append(workload_seconds())
-    if "growth" in chosen:
-        parts["growth"] = [*growth_rows(size["sessions"])]
-        readings.append(workload_seconds())
-    if "renders" in chosen:
-        parts["renders"] = [*asyncio.run(render_rows())]
-        readings.append(workload_seconds())
+    for part in measure:
+        if part in chosen:
+            parts[part] = [*measure[part]()]
+            readings.append(workload_seconds())
     rows = [row for part in PARTS if part in parts for row in parts[part]]
     rows.append(steadiness_row(readings))
     print(table(rows))

@@ -51,7 +51,7 @@ app = Starlette(routes=[Route(PATH, balance)])
 
 
 def live_rows(
-    seconds: float, turns: int, pairs: int = 1, *, install_prism: bool
+    seconds: float, turns: int, pairs: int, *, install_prism: bool
 ) -> list[Row | Skipped]:
     """The fake against bare Starlette and Prism in `pairs` runs, the fake and bare Starlette
     served afresh in each: each row is the run with the median ratio. Like the in-process
