@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_import_contracts_hold() -> None:
     lint_imports = Path(sys.executable).with_name("lint-imports")
+    if not lint_imports.exists():
+        pytest.fail("import-linter is not installed here: pip install -e '.[lint]'")
     result = subprocess.run(
         [str(lint_imports), "--config", str(ROOT / "pyproject.toml")],
         cwd=ROOT,
