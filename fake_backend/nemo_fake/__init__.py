@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nemo_fake.exports import lazy_exports
+from nemo_fake.exports import lazy_exports, listing
 
 if TYPE_CHECKING:
     from nemo_fake.clock import Clock, ScaledClock, VirtualClock
@@ -40,7 +40,7 @@ _HOMES = {
     "nemo_fake.testing.fake": ("NemoFake",),
     "nemo_fake.testing.remote": ("ControlError", "RemoteFake"),
 }
-_find = lazy_exports(__name__, _HOMES, globals())
+__getattr__ = lazy_exports(__name__, _HOMES, globals())
 
 __all__ = [
     "ERROR_TABLE",
@@ -63,10 +63,4 @@ __all__ = [
     "with_overrides",
 ]
 
-
-def __getattr__(name: str) -> object:
-    return _find(name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__dir__ = listing(globals(), __all__)

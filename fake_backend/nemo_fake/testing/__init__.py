@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nemo_fake.exports import lazy_exports
+from nemo_fake.exports import lazy_exports, listing
 
 if TYPE_CHECKING:
     from nemo_fake.testing.control import FakeControl
@@ -32,7 +32,7 @@ _HOMES = {
     "nemo_fake.testing.timer": ("FakeClockTimer",),
     "nemo_fake.testing.transport": ("StreamingASGITransport",),
 }
-_find = lazy_exports(__name__, _HOMES, globals())
+__getattr__ = lazy_exports(__name__, _HOMES, globals())
 
 __all__ = [
     "ControlError",
@@ -47,10 +47,4 @@ __all__ = [
     "serve",
 ]
 
-
-def __getattr__(name: str) -> object:
-    return _find(name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__dir__ = listing(globals(), __all__)

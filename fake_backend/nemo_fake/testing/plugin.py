@@ -47,11 +47,9 @@ __all__ = [
 ]
 
 # `NemoClient`, the type `nemo_client` gives, is importable from here for annotations.
-_find = lazy_exports(__name__, {"nemo_fake.testing.reference_client": ("NemoClient",)}, globals())
-
-
-def __getattr__(name: str) -> object:
-    return _find(name)
+__getattr__ = lazy_exports(
+    __name__, {"nemo_fake.testing.reference_client": ("NemoClient",)}, globals()
+)
 
 
 #: The client id `nemo_client` asks its anonymous token with; fixed, so runs repeat.
